@@ -1,0 +1,3 @@
+from statsbot.cli import main
+
+raise SystemExit(main())

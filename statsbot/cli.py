@@ -1,0 +1,153 @@
+"""The `statsbot` command: a thin shell over `statsbot.runner`.
+
+Exit codes: 0 every item fetched; 3 outputs written but some item failed (its
+previous values are kept); 2 usage or config error; 1 unexpected failure.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+import tempfile
+from pathlib import Path
+from typing import Sequence
+
+from statsbot import __version__
+from statsbot.errors import ConfigError, StatsbotError
+
+log = logging.getLogger("statsbot")
+
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_USAGE = 2
+EXIT_SOME_FAILED = 3
+
+
+def build_parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("-v", "--verbose", action="count", default=argparse.SUPPRESS, help="more log lines on stderr")
+    common.add_argument("-q", "--quiet", action="store_true", default=argparse.SUPPRESS, help="only warnings and errors")
+
+    parser = argparse.ArgumentParser(
+        prog="statsbot",
+        description="Fetch citation counts and write shields.io badges and homepage data files.",
+        parents=[common],
+    )
+    parser.add_argument("--version", action="version", version=f"statsbot {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    run = commands.add_parser("run", parents=[common], help="fetch every configured source and write the outputs")
+    run.add_argument("--config", metavar="PATH", help="config file (default: $STATSBOT_CONFIG, else ./statsbot.toml)")
+    run.add_argument("--output", metavar="DIR", help="output folder (default: [output] dir, 'output')")
+    run.set_defaults(handler=cmd_run)
+
+    demo = commands.add_parser("demo", parents=[common], help="the whole pipeline offline, on bundled Scholar pages")
+    demo.add_argument("--output", metavar="DIR", help="where to write (default: a new temporary folder)")
+    demo.set_defaults(handler=cmd_demo)
+
+    check = commands.add_parser("check", parents=[common], help="validate the config and show what would be fetched")
+    check.add_argument("--config", metavar="PATH", help="config file (default: $STATSBOT_CONFIG, else ./statsbot.toml)")
+    check.set_defaults(handler=cmd_check)
+    return parser
+
+
+def setup_logging(verbose: int, quiet: bool) -> None:
+    level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(
+        logging.Formatter("%(levelname)s %(name)s: %(message)s" if verbose else "%(levelname)s: %(message)s")
+    )
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level)
+    # Libraries' request logs only with -vv; scholarly's own chatter only with -v.
+    logging.getLogger("httpx").setLevel(logging.DEBUG if verbose and verbose > 1 else logging.WARNING)
+    logging.getLogger("httpcore").setLevel(logging.DEBUG if verbose and verbose > 1 else logging.WARNING)
+    logging.getLogger("scholarly").setLevel(logging.INFO if verbose else logging.WARNING)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    from statsbot.config import load_config
+    from statsbot.runner import run
+
+    loaded = load_config(args.config)
+    report = run(loaded, Path(args.output) if args.output else None)
+    print(format_summary(report))
+    return EXIT_SOME_FAILED if report.failed else EXIT_OK
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from statsbot.demo import run_demo
+
+    output = Path(args.output) if args.output else Path(tempfile.mkdtemp(prefix="statsbot-demo-"))
+    report, requests = run_demo(output)
+    print(format_summary(report))
+    print()
+    print(f"The demo served a {requests}-request Scholar profile from 127.0.0.1 (no network used).")
+    print("Written:")
+    for line in _tree(report.written):
+        print(f"  {line}")
+    print()
+    print(f"Look at {report.output_dir / 'gs_data.json'} (what an AcadHomepage site reads)")
+    print(f"and the badges under {report.output_dir / 'badges'} (shields.io endpoint JSON).")
+    return EXIT_SOME_FAILED if report.failed else EXIT_OK
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    from statsbot.config import load_config
+
+    loaded = load_config(args.config)
+    config = loaded.config
+    print(f"config: {loaded.describe()}")
+    if config.scholar is None:
+        raise ConfigError(f"{loaded.describe()}: nothing to fetch: set [scholar] id in statsbot.toml or $GOOGLE_SCHOLAR_ID")
+    s = config.scholar
+    print(
+        f"scholar: profile {s.id} from {s.base_url} "
+        f"(timeout {s.timeout_seconds:g} s, {s.retries} retries, deadline {s.deadline_seconds:g} s)"
+    )
+    print(f"output: {loaded.output_dir}")
+    return EXIT_OK
+
+
+def format_summary(report) -> str:  # type: ignore[no-untyped-def]
+    lines = []
+    for result in report.results:
+        title = f"{result.source} {result.item}" + (f" ({result.detail})" if result.detail else "")
+        if result.status == "ok":
+            lines.append(f"{title}: ok")
+            width = max((len(name) for name in result.metrics), default=0)
+            lines.extend(f"  {name:<{width}}  {value}" for name, value in result.metrics.items())
+        else:
+            lines.append(f"{title}: FAILED: {result.error} (its previous files are kept)")
+    lines.append(f"wrote {len(report.written)} files to {report.output_dir}")
+    return "\n".join(lines)
+
+
+def _tree(paths: Sequence[str], limit: int = 12) -> list[str]:
+    shown = list(paths[:limit])
+    if len(paths) > limit:
+        shown.append(f"... and {len(paths) - limit} more")
+    return shown
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    setup_logging(getattr(args, "verbose", 0), getattr(args, "quiet", False))
+    try:
+        return args.handler(args)
+    except ConfigError as exc:
+        print(f"statsbot: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    except StatsbotError as exc:
+        print(f"statsbot: {exc}", file=sys.stderr)
+        return EXIT_FAILURE
+    except KeyboardInterrupt:
+        print("statsbot: interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # a bug: one line by default, the traceback with -v
+        log.debug("unexpected error", exc_info=True)
+        print(f"statsbot: unexpected error: {type(exc).__name__}: {exc} (run with -v for details)", file=sys.stderr)
+        return EXIT_FAILURE

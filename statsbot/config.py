@@ -1,0 +1,191 @@
+"""statsbot.toml: where it is found, how it is read, and the models that validate it.
+
+Every error is a `ConfigError` whose message names the file, the key and the problem
+on one line, e.g. ``statsbot.toml: scholar.timeout_seconds: must be greater than 0``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from pathlib import Path
+from typing import Any, Mapping
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from statsbot.errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on Python 3.10 only
+    import tomli as tomllib
+
+DEFAULT_CONFIG_NAME = "statsbot.toml"
+CONFIG_ENV = "STATSBOT_CONFIG"
+SCHOLAR_ID_ENV = "GOOGLE_SCHOLAR_ID"
+DEFAULT_SCHOLAR_BASE_URL = "https://scholar.google.com"
+
+_SCHOLAR_ID = re.compile(r"[A-Za-z0-9_-]{12}")
+
+
+def validate_scholar_id(value: str) -> str:
+    """A Google Scholar user id: the 12 characters after ``user=`` in a profile URL."""
+    if not isinstance(value, str) or not _SCHOLAR_ID.fullmatch(value):
+        raise ValueError(
+            "must be a Google Scholar user id: 12 characters of letters, digits, '_' or '-' "
+            f"(the part after user= in the profile URL), got {_show(value)}"
+        )
+    return value
+
+
+def validate_base_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an http(s) URL such as {DEFAULT_SCHOLAR_BASE_URL}, got {_show(value)}")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError(f"must be a plain base URL without query, fragment or credentials, got {_show(value)}")
+    return value.rstrip("/")
+
+
+def _show(value: Any) -> str:
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+class ScholarConfig(_Section):
+    """``[scholar]``: one Google Scholar profile."""
+
+    id: str
+    base_url: str = DEFAULT_SCHOLAR_BASE_URL
+    timeout_seconds: float = Field(30.0, gt=0, le=600)
+    deadline_seconds: float = Field(120.0, gt=0, le=3600)
+    retries: int = Field(2, ge=0, le=10)
+    page_delay_seconds: float = Field(1.0, ge=0, le=60)
+
+    _check_id = field_validator("id")(classmethod(lambda cls, v: validate_scholar_id(v)))
+    _check_base = field_validator("base_url")(classmethod(lambda cls, v: validate_base_url(v)))
+
+
+class OutputConfig(_Section):
+    """``[output]``: where the files are written."""
+
+    dir: str = Field("output", min_length=1)
+
+
+class Config(_Section):
+    """The whole file. Unknown keys anywhere are errors, so typos never pass silently."""
+
+    scholar: ScholarConfig | None = None
+    output: OutputConfig = OutputConfig()
+
+
+class LoadedConfig(BaseModel):
+    """A validated config plus where it came from (relative paths resolve against `base_dir`)."""
+
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
+
+    config: Config
+    path: Path | None
+    base_dir: Path
+
+    @property
+    def output_dir(self) -> Path:
+        return (self.base_dir / self.config.output.dir).resolve()
+
+    def describe(self) -> str:
+        return str(self.path) if self.path else "(no config file)"
+
+
+def find_config_path(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path | None:
+    """``--config PATH``, else ``$STATSBOT_CONFIG``, else ``./statsbot.toml`` if it exists."""
+    if explicit:
+        path = Path(explicit)
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found (given with --config)")
+        return path
+    if env.get(CONFIG_ENV):
+        path = Path(env[CONFIG_ENV])
+        if not path.is_file():
+            raise ConfigError(f"{path}: config file not found (named by ${CONFIG_ENV})")
+        return path
+    default = Path(DEFAULT_CONFIG_NAME)
+    return default if default.is_file() else None
+
+
+def load_config(
+    explicit: str | os.PathLike[str] | None = None,
+    env: Mapping[str, str] | None = None,
+) -> LoadedConfig:
+    env = os.environ if env is None else env
+    path = find_config_path(explicit, env)
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{path}: cannot be read: {exc}") from None
+    return parse_config(raw, path=path, env=env)
+
+
+def parse_config(raw: Mapping[str, Any], *, path: Path | None, env: Mapping[str, str]) -> LoadedConfig:
+    """Validate a parsed TOML document, filling in what the environment provides."""
+    data = {key: (dict(value) if isinstance(value, dict) else value) for key, value in raw.items()}
+    id_from_env = False
+    env_id = env.get(SCHOLAR_ID_ENV, "").strip()
+    scholar = data.get("scholar")
+    if env_id and (scholar is None or (isinstance(scholar, dict) and "id" not in scholar)):
+        data["scholar"] = {**(scholar or {}), "id": env_id}
+        id_from_env = True
+    where = str(path) if path else "config"
+    try:
+        config = Config.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_errors(where, exc, id_from_env)) from None
+    base_dir = path.parent if path else Path.cwd()
+    return LoadedConfig(config=config, path=path, base_dir=base_dir.resolve())
+
+
+def _format_errors(where: str, exc: ValidationError, id_from_env: bool) -> str:
+    problems = []
+    for error in exc.errors():
+        loc = ".".join(str(part) for part in error["loc"])
+        if id_from_env and loc == "scholar.id":
+            loc = f"${SCHOLAR_ID_ENV}"
+        kind = error["type"]
+        if kind == "extra_forbidden":
+            message = "unknown key" + _allowed_keys(error["loc"])
+        elif kind == "missing":
+            message = "missing"
+            if loc == "scholar.id":
+                message += f" (set it here or in ${SCHOLAR_ID_ENV})"
+        elif kind in ("model_type", "dict_type"):
+            message = f"must be a table, got {_show(error.get('input'))}"
+        else:
+            message = str(error["msg"])
+            message = message.removeprefix("Value error, ")
+            message = message.replace("Input should", "must", 1)
+            if kind not in ("value_error",) and "input" in error and not isinstance(error["input"], dict):
+                message += f" (got {_show(error['input'])})"
+        problems.append(f"{loc}: {message}")
+    return f"{where}: " + "; ".join(problems)
+
+
+def _allowed_keys(loc: tuple[Any, ...]) -> str:
+    model: type[BaseModel] = Config
+    for part in loc[:-1]:
+        field = model.model_fields.get(str(part))
+        annotation = getattr(field, "annotation", None)
+        candidates = [a for a in getattr(annotation, "__args__", (annotation,)) if isinstance(a, type)]
+        nested = next((a for a in candidates if issubclass(a, BaseModel)), None)
+        if nested is None:
+            return ""
+        model = nested
+    return " (allowed: " + ", ".join(sorted(model.model_fields)) + ")"

@@ -1,0 +1,39 @@
+"""What a run produces for each item (a Scholar profile, later a repository or a model)."""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict
+
+
+def utc_now() -> datetime:
+    return datetime.now(timezone.utc).replace(microsecond=0)
+
+
+def iso_utc(moment: datetime) -> str:
+    """ISO 8601 in UTC with a Z, e.g. 2026-11-23T02:01:00Z."""
+    return moment.astimezone(timezone.utc).replace(tzinfo=None).isoformat() + "Z"
+
+
+class ItemResult(BaseModel):
+    """One item's outcome, as `stats.json` records it under ``sources.<source>.<item>``."""
+
+    model_config = ConfigDict(frozen=True)
+
+    source: str
+    item: str
+    status: Literal["ok", "error"]
+    fetched_at: str | None = None
+    error: str | None = None
+    metrics: dict[str, int] = {}
+    detail: str = ""  # a short note for the summary, e.g. the profile's name
+
+    def stats_entry(self) -> dict[str, Any]:
+        return {
+            "status": self.status,
+            "fetched_at": self.fetched_at,
+            "error": self.error,
+            "metrics": dict(self.metrics),
+        }

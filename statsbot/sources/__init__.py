@@ -1,0 +1,1 @@
+"""One module per kind of source. Each turns validated config into validated results."""
