@@ -156,7 +156,7 @@ def parse_config(raw: Mapping[str, Any], *, path: Path | None, env: Mapping[str,
 def _format_errors(where: str, exc: ValidationError, id_from_env: bool) -> str:
     problems = []
     for error in exc.errors():
-        loc = ".".join(str(part) for part in error["loc"])
+        loc = ".".join(_key(part) for part in error["loc"])
         if id_from_env and loc == "scholar.id":
             loc = f"${SCHOLAR_ID_ENV}"
         kind = error["type"]
@@ -176,6 +176,11 @@ def _format_errors(where: str, exc: ValidationError, id_from_env: bool) -> str:
                 message += f" (got {_show(error['input'])})"
         problems.append(f"{loc}: {message}")
     return f"{where}: " + "; ".join(problems)
+
+
+def _key(part: Any) -> str:
+    text = str(part)
+    return text if re.fullmatch(r"[A-Za-z0-9_-]+", text) else _show(text)
 
 
 def _allowed_keys(loc: tuple[Any, ...]) -> str:

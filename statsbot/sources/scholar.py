@@ -209,11 +209,12 @@ def _load_scholarly() -> tuple[Any, Any]:
     return ProxyGenerator, AuthorParser
 
 
-def _scholarly_session(proxy_generator_cls: Any, base_url: str, counter: list[int]) -> httpx.Client:
-    """scholarly's own httpx client (its headers and user agent), with our transport.
+def _scholarly_session(proxy_generator_cls: Any, base_url: str, counter: list[int]) -> Any:
+    """A scholarly `ProxyGenerator` whose httpx client (its headers and user agent) uses our transport.
 
     Every client scholarly builds comes from `ProxyGenerator._new_session(**kwargs)`;
     wrapping it on this instance gives each new client a fresh `RebaseTransport`.
+    Keep the generator referenced while its client is in use: its `__del__` closes it.
     """
     generator = proxy_generator_cls()
     original = generator._new_session
@@ -223,7 +224,8 @@ def _scholarly_session(proxy_generator_cls: Any, base_url: str, counter: list[in
         return original(**kwargs)
 
     generator._new_session = new_session
-    return generator._new_session()
+    generator._new_session()
+    return generator
 
 
 class _PageFetcher:
@@ -295,7 +297,7 @@ class _PageFetcher:
             raise ScholarError(f"unexpected HTTP {status} for {where}")
         if self._deadline.expired():
             raise DeadlineExceeded(f"deadline of {self._deadline.seconds:g} s reached fetching {where} ({problem})")
-        raise ScholarError(f"{problem} for {where}, {tries} tries")
+        raise ScholarError(f"{problem} for {where}, after {tries} {'try' if tries == 1 else 'tries'}")
 
     def _request(self, url: str, timeout: float) -> tuple[int, httpx.URL, str, httpx.Headers]:
         with self._session.stream("GET", url, timeout=timeout) as response:
@@ -322,8 +324,8 @@ def fetch_profile(settings: ScholarConfig, deadline: Deadline | None = None) -> 
     deadline = deadline or Deadline(settings.deadline_seconds)
     proxy_generator_cls, author_parser_cls = _load_scholarly()
     counter = [0]
-    session = _scholarly_session(proxy_generator_cls, settings.base_url, counter)
-    fetcher = _PageFetcher(session, settings, deadline)
+    generator = _scholarly_session(proxy_generator_cls, settings.base_url, counter)
+    fetcher = _PageFetcher(generator.get_session(), settings, deadline)
     parser = author_parser_cls(fetcher)
     try:
         author = parser.get_author(settings.id)
@@ -333,7 +335,7 @@ def fetch_profile(settings: ScholarConfig, deadline: Deadline | None = None) -> 
     except Exception as exc:  # a parser tripped on a page it did not expect
         raise ScholarError(f"could not parse the profile page ({type(exc).__name__}: {one_line(str(exc), 120)})") from exc
     finally:
-        session.close()
+        generator._close_session()
     return _build_profile(settings.id, author, counter[0])
 
 

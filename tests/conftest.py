@@ -1,0 +1,176 @@
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+from pathlib import Path
+from typing import Any, Callable
+from urllib.parse import parse_qs
+
+import pytest
+from werkzeug.wrappers import Request, Response
+
+from statsbot.demo.pages import PAGE_SIZE, not_found_page, render_profile
+
+REPO = Path(__file__).resolve().parents[1]
+
+# Variables that would change what statsbot does; every test starts without them.
+_ISOLATED_VARS = ("GOOGLE_SCHOLAR_ID", "STATSBOT_CONFIG", "GITHUB_TOKEN", "GH_TOKEN", "HF_TOKEN", "HF_ENDPOINT")
+
+
+@pytest.fixture(autouse=True)
+def _clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in _ISOLATED_VARS:
+        monkeypatch.delenv(name, raising=False)
+
+
+class ScholarSite:
+    """A fake scholar.google.com on pytest-httpserver (127.0.0.1).
+
+    Serves the registered profiles at /citations as Scholar does; `override` makes
+    the next requests (or the ones for a given cstart) answer something else.
+    """
+
+    def __init__(self, httpserver: Any) -> None:
+        self.server = httpserver
+        self.profiles: dict[str, dict[str, Any]] = {}
+        self.overrides: list[tuple[Callable[[Request], bool], Callable[[Request], Response]]] = []
+        httpserver.expect_request("/citations").respond_with_handler(self._handle)
+
+    @property
+    def url(self) -> str:
+        return self.server.url_for("").rstrip("/")
+
+    def add(self, profile: dict[str, Any]) -> dict[str, Any]:
+        self.profiles[profile["scholar_id"]] = profile
+        return profile
+
+    def override(self, respond: Callable[[Request], Response], when: Callable[[Request], bool] = lambda r: True) -> None:
+        self.overrides.append((when, respond))
+
+    def requests(self) -> list[str]:
+        """Every request so far, as path?query."""
+        return [f"{req.path}?{req.query_string.decode()}" for req, _ in self.server.log]
+
+    def _handle(self, request: Request) -> Response:
+        for when, respond in self.overrides:
+            if when(request):
+                return respond(request)
+        query = parse_qs(request.query_string.decode())
+        profile = self.profiles.get(query.get("user", [""])[0])
+        if profile is None:
+            return html_response(not_found_page(), 404)
+        cstart = int(query.get("cstart", ["0"])[0])
+        pagesize = int(query.get("pagesize", [str(PAGE_SIZE)])[0])
+        return html_response(render_profile(profile, cstart, pagesize))
+
+
+def html_response(html: str, status: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(html, status=status, headers=headers or {}, content_type="text/html; charset=UTF-8")
+
+
+def cstart_of(request: Request) -> int:
+    return int(parse_qs(request.query_string.decode()).get("cstart", ["0"])[0])
+
+
+@pytest.fixture
+def scholar_site(httpserver: Any) -> ScholarSite:
+    return ScholarSite(httpserver)
+
+
+@pytest.fixture
+def silent_server():
+    """A TCP server on 127.0.0.1 that accepts connections and never answers."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    held: list[socket.socket] = []
+    stop = threading.Event()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+                held.append(conn)
+            except OSError:
+                continue
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    host, port = listener.getsockname()
+    yield f"http://{host}:{port}"
+    stop.set()
+    thread.join(timeout=2)
+    for conn in held:
+        conn.close()
+    listener.close()
+
+
+@pytest.fixture
+def closed_port_url() -> str:
+    """A loopback URL where nothing listens (connection refused)."""
+    probe = socket.socket()
+    probe.bind(("127.0.0.1", 0))
+    port = probe.getsockname()[1]
+    probe.close()
+    return f"http://127.0.0.1:{port}"
+
+
+def run_statsbot(*args: str, cwd: Path, env: dict[str, str] | None = None, timeout: float = 60) -> subprocess.CompletedProcess[str]:
+    """The real command in a child process, as a user or a workflow runs it."""
+    child_env = {k: v for k, v in os.environ.items() if k not in _ISOLATED_VARS}
+    child_env.update(env or {})
+    return subprocess.run(
+        [sys.executable, "-m", "statsbot", *args],
+        cwd=cwd,
+        env=child_env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def write_config(directory: Path, text: str) -> Path:
+    path = directory / "statsbot.toml"
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def trickle_server():
+    """A server on 127.0.0.1 that sends a 200 header, then one byte every 0.2 s, forever."""
+    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    listener.bind(("127.0.0.1", 0))
+    listener.listen(16)
+    stop = threading.Event()
+
+    def serve(conn: socket.socket) -> None:
+        try:
+            conn.recv(65536)
+            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000000\r\n\r\n")
+            while not stop.wait(0.2):
+                conn.sendall(b"<")
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    def accept() -> None:
+        listener.settimeout(0.2)
+        while not stop.is_set():
+            try:
+                conn, _ = listener.accept()
+            except OSError:
+                continue
+            threading.Thread(target=serve, args=(conn,), daemon=True).start()
+
+    thread = threading.Thread(target=accept, daemon=True)
+    thread.start()
+    host, port = listener.getsockname()
+    yield f"http://{host}:{port}"
+    stop.set()
+    thread.join(timeout=2)
+    listener.close()

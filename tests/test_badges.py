@@ -1,0 +1,76 @@
+"""Badge files against shields.io's endpoint schema (an independent JSON Schema, not our model)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from pydantic import ValidationError
+
+from helpers import scholar_config
+from scholar_fixtures import make_profile
+from statsbot.badges import Badge, count_badge
+from statsbot.runner import run
+
+SCHEMA = json.loads((Path(__file__).parent / "shields_endpoint.schema.json").read_text(encoding="utf-8"))
+VALIDATOR = jsonschema.Draft202012Validator(SCHEMA)
+
+
+def test_the_schema_itself_rejects_what_shields_rejects():
+    # guards the transcription: each of these is refused by shields
+    bad = [
+        {"schemaVersion": 1, "label": "x", "message": "1", "extra": True},
+        {"schemaVersion": 2, "label": "x", "message": "1"},
+        {"schemaVersion": 1, "label": "x", "message": ""},
+        {"schemaVersion": 1, "label": "x", "message": "1", "namedLogo": "a", "logoSvg": "<svg/>"},
+        {"schemaVersion": 1, "label": "x", "message": "1", "logoColor": "red"},
+        {"schemaVersion": 1, "label": "x", "message": "1", "logoWidth": 10},
+        {"schemaVersion": 1, "label": "x", "message": "1", "cacheSeconds": -1},
+        {"schemaVersion": 1, "message": "1"},
+    ]
+    for badge in bad:
+        assert not VALIDATOR.is_valid(badge), badge
+    assert VALIDATOR.is_valid({"schemaVersion": 1, "label": "", "message": "1"})
+
+
+def test_every_badge_file_a_run_writes_passes_the_endpoint_schema(scholar_site, tmp_path):
+    uid = "TestUser01AJ"
+    scholar_site.add(make_profile(120, uid))
+    run(scholar_config(scholar_site.url, uid, tmp_path))
+    badge_files = sorted((tmp_path / "badges").rglob("*.json")) + [tmp_path / "gs_data_shieldsio.json"]
+    assert len(badge_files) == 3 + 120 + 1
+    for path in badge_files:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        errors = [e.message for e in VALIDATOR.iter_errors(data)]
+        assert errors == [], f"{path}: {errors}"
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [
+        {"label": "x", "message": ""},
+        {"label": "x", "message": "1", "unknown": "key"},
+        {"label": "x", "message": "1", "namedLogo": "github", "logoSvg": "<svg/>"},
+        {"label": "x", "message": "1", "logoColor": "red"},
+        {"label": "x", "message": "1", "logoWidth": 12},
+        {"label": "x", "message": "1", "cacheSeconds": -5},
+        {"label": "x", "message": "1", "schemaVersion": 2},
+        {"label": "x", "message": 1},
+    ],
+)
+def test_the_badge_model_refuses_what_shields_refuses(fields):
+    with pytest.raises(ValidationError):
+        Badge(**fields)
+
+
+@settings(max_examples=200, deadline=None)
+@given(label=st.text(max_size=40), value=st.integers(min_value=0, max_value=10**12), logo=st.none() | st.text(min_size=1, max_size=20))
+def test_count_badges_are_always_valid(label, value, logo):
+    badge = count_badge(label, value, logo=logo).to_json()
+    assert VALIDATOR.is_valid(badge), badge
+    assert badge["message"] == str(value)
+    assert badge["label"] == label
