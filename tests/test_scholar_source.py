@@ -175,3 +175,26 @@ def test_requests_carry_scholarly_headers_and_go_only_to_base_url(scholar_site, 
     assert request.headers["Accept-Language"].startswith("en")
     assert request.headers["User-Agent"].startswith("Mozilla/")
     assert request.headers["Host"] == scholar_site.url.split("//")[1]
+
+
+def test_ids_from_the_server_never_choose_a_path(scholar_site, tmp_path):
+    """scholarly's id pattern admits any Unicode letter; such a paper gets no badge file, the rest do."""
+    profile = make_profile(4, UID)
+    odd = profile["publications"][0]
+    odd["pub_id"] = "Ünïcödé_ïd"
+    scholar_site.add(profile)
+    report = run(scholar_config(scholar_site.url, UID, tmp_path))
+    assert report.results[0].status == "ok"
+    papers = tmp_path / "badges" / "scholar" / UID / "papers"
+    assert sorted(p.name for p in papers.iterdir()) == sorted(f"{p['pub_id']}.json" for p in profile["publications"][1:])
+    data = read(tmp_path / "gs_data.json")
+    assert f"{UID}:Ünïcödé_ïd" in data["publications"]  # still in the data file, just not a file name
+    assert all(path.resolve().is_relative_to(tmp_path.resolve()) for path in tmp_path.rglob("*"))
+
+
+@pytest.mark.parametrize("path", ["../x.json", "badges/../../x.json", "/etc/passwd", "a//b", "a/./b", "a/ü.json", ""])
+def test_unsafe_output_paths_are_refused(path):
+    from statsbot.outputs import safe_relpath
+
+    with pytest.raises(ValueError):
+        safe_relpath(path)
