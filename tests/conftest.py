@@ -80,33 +80,66 @@ def scholar_site(httpserver: Any) -> ScholarSite:
     return ScholarSite(httpserver)
 
 
-@pytest.fixture
-def silent_server():
-    """A TCP server on 127.0.0.1 that accepts connections and never answers."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    held: list[socket.socket] = []
-    stop = threading.Event()
+class RawServer:
+    """A TCP server on 127.0.0.1 that hands each connection to `serve` on its own thread."""
 
-    def accept() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
+    def __init__(self, serve: Callable[[socket.socket, threading.Event], None]) -> None:
+        self.stop = threading.Event()
+        self._serve = serve
+        self._listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self._listener.bind(("127.0.0.1", 0))
+        self._listener.listen(16)
+        self._listener.settimeout(0.2)
+        self._thread = threading.Thread(target=self._accept, daemon=True)
+        self._thread.start()
+        host, port = self._listener.getsockname()
+        self.url = f"http://{host}:{port}"
+
+    def _accept(self) -> None:
+        while not self.stop.is_set():
             try:
-                conn, _ = listener.accept()
-                held.append(conn)
+                conn, _ = self._listener.accept()
             except OSError:
                 continue
+            threading.Thread(target=self._serve, args=(conn, self.stop), daemon=True).start()
 
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    host, port = listener.getsockname()
-    yield f"http://{host}:{port}"
-    stop.set()
-    thread.join(timeout=2)
-    for conn in held:
+    def close(self) -> None:
+        self.stop.set()
+        self._thread.join(timeout=2)
+        self._listener.close()
+
+
+def _never_answer(conn: socket.socket, stop: threading.Event) -> None:
+    stop.wait(30)
+    conn.close()
+
+
+def _trickle(conn: socket.socket, stop: threading.Event) -> None:
+    try:
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000000\r\n\r\n")
+        while not stop.wait(0.2):
+            conn.sendall(b"<")
+    except OSError:
+        pass
+    finally:
         conn.close()
-    listener.close()
+
+
+@pytest.fixture
+def silent_server():
+    """A server on 127.0.0.1 that accepts connections and never answers."""
+    server = RawServer(_never_answer)
+    yield server.url
+    server.close()
+
+
+@pytest.fixture
+def trickle_server():
+    """A server on 127.0.0.1 that sends a 200 header, then one byte every 0.2 s, forever."""
+    server = RawServer(_trickle)
+    yield server.url
+    server.close()
 
 
 @pytest.fixture
@@ -138,39 +171,3 @@ def write_config(directory: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
 
-
-@pytest.fixture
-def trickle_server():
-    """A server on 127.0.0.1 that sends a 200 header, then one byte every 0.2 s, forever."""
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.bind(("127.0.0.1", 0))
-    listener.listen(16)
-    stop = threading.Event()
-
-    def serve(conn: socket.socket) -> None:
-        try:
-            conn.recv(65536)
-            conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000000\r\n\r\n")
-            while not stop.wait(0.2):
-                conn.sendall(b"<")
-        except OSError:
-            pass
-        finally:
-            conn.close()
-
-    def accept() -> None:
-        listener.settimeout(0.2)
-        while not stop.is_set():
-            try:
-                conn, _ = listener.accept()
-            except OSError:
-                continue
-            threading.Thread(target=serve, args=(conn,), daemon=True).start()
-
-    thread = threading.Thread(target=accept, daemon=True)
-    thread.start()
-    host, port = listener.getsockname()
-    yield f"http://{host}:{port}"
-    stop.set()
-    thread.join(timeout=2)
-    listener.close()
