@@ -8,6 +8,7 @@ not both, `logoColor`/`logoWidth` only with a logo, `cacheSeconds` a whole numbe
 
 from __future__ import annotations
 
+from decimal import ROUND_HALF_UP, Decimal
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -51,6 +52,46 @@ def count_badge(label: str, value: int, *, logo: str | None = None, color: str =
     return Badge(
         label=label,
         message=str(value),
+        color=color,
+        namedLogo=logo,
+        cacheSeconds=DEFAULT_CACHE_SECONDS,
+    )
+
+
+_PREFIXES = "kMGTPEZY"
+
+
+def format_count(n: int) -> str:
+    """A count the way shields.io prints one: 950, 1.2k, 12k, 999k, 1M, 1.2M.
+
+    Below 10 of a unit one decimal is shown unless it is 0; otherwise the scaled
+    value is rounded half up, and a value that rounds to 1000 moves to the next unit.
+    Rounding follows JavaScript's on the same floating-point value (`toFixed(1)`,
+    `Math.round`), which rounds exact halves up where Python's `round` would not.
+    """
+    if n < 0:
+        return "-" + format_count(-n)
+    for power in range(len(_PREFIXES), 0, -1):
+        limit = 1000**power
+        if n < limit:
+            continue
+        scaled = n / limit  # the same IEEE double JavaScript computes
+        if scaled < 10:
+            one_decimal = Decimal(scaled).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+            if one_decimal % 1 != 0:
+                return f"{one_decimal}{_PREFIXES[power - 1]}"
+        rounded = int(Decimal(scaled).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+        if rounded < 1000:
+            return f"{rounded}{_PREFIXES[power - 1]}"
+        return f"1{_PREFIXES[power]}"
+    return str(n)
+
+
+def metric_badge(label: str, value: int, *, logo: str | None = None, color: str = "blue") -> Badge:
+    """A badge showing a count in shields' short form, e.g. ``stars | 1.2k``."""
+    return Badge(
+        label=label,
+        message=format_count(value),
         color=color,
         namedLogo=logo,
         cacheSeconds=DEFAULT_CACHE_SECONDS,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import sys
 import tempfile
 from pathlib import Path
@@ -96,33 +97,71 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from statsbot.config import load_config
+    from statsbot.runner import tokens
 
     loaded = load_config(args.config)
+    loaded.require_sources()
     config = loaded.config
+    secrets = tokens(os.environ)
     print(f"config: {loaded.describe()}")
-    if config.scholar is None:
-        raise ConfigError(f"{loaded.describe()}: nothing to fetch: set [scholar] id in statsbot.toml or $GOOGLE_SCHOLAR_ID")
-    s = config.scholar
-    print(
-        f"scholar: profile {s.id} from {s.base_url} "
-        f"(timeout {s.timeout_seconds:g} s, {s.retries} retries, deadline {s.deadline_seconds:g} s)"
-    )
+    if config.scholar:
+        s = config.scholar
+        print(
+            f"scholar: profile {s.id} from {s.base_url} "
+            f"(timeout {s.timeout_seconds:g} s, {s.retries} retries, deadline {s.deadline_seconds:g} s)"
+        )
+    if config.github and (config.github.repos or config.github.users):
+        g = config.github
+        how = "GraphQL with a token from the environment" if secrets["github"] else "REST without a token (60 requests/hour)"
+        print(f"github: {len(g.repos)} repositories, {len(g.users)} users from {g.api_url}, {how}")
+    if config.huggingface and (config.huggingface.models or config.huggingface.datasets):
+        h = config.huggingface
+        auth = "with $HF_TOKEN" if secrets["huggingface"] else "anonymous"
+        print(f"huggingface: {len(h.models)} models, {len(h.datasets)} datasets from {h.endpoint} ({auth})")
     print(f"output: {loaded.output_dir}")
     return EXIT_OK
 
 
 def format_summary(report) -> str:  # type: ignore[no-untyped-def]
-    lines = []
+    """Metric and value per item; a count instead of a list for sources with many items."""
+    lines: list[str] = []
+    by_source: dict[str, list] = {}
     for result in report.results:
-        title = f"{result.source} {result.item}" + (f" ({result.detail})" if result.detail else "")
-        if result.status == "ok":
-            lines.append(f"{title}: ok")
-            width = max((len(name) for name in result.metrics), default=0)
-            lines.extend(f"  {name:<{width}}  {value}" for name, value in result.metrics.items())
-        else:
-            lines.append(f"{title}: FAILED: {result.error} (its previous files are kept)")
+        by_source.setdefault(result.source, []).append(result)
+    for source, results in by_source.items():
+        failed = [r for r in results if r.status != "ok"]
+        if len(results) > SUMMARY_ITEMS:
+            lines.append(f"{source}: {len(results) - len(failed)} of {len(results)} ok")
+            lines.extend(_failure_line(r) for r in failed)
+            continue
+        for result in results:
+            if result.status != "ok":
+                lines.append(_failure_line(result))
+            elif source == "scholar":
+                lines.append(f"{_title(result)}: ok")
+                width = max((len(name) for name in result.metrics), default=0)
+                lines.extend(f"  {name:<{width}}  {value}" for name, value in result.metrics.items())
+            else:
+                metrics = ", ".join(f"{name} {value}" for name, value in result.metrics.items())
+                moved = f" (moved to {result.extra['moved_to']})" if result.extra.get("moved_to") else ""
+                lines.append(f"{_title(result)}: ok: {metrics}{moved}")
+    github = report.totals.get("github")
+    if github:
+        every = github["all"]
+        lines.append(f"github total: {every['stars']} stars, {every['forks']} forks in {every['repositories']} repositories")
     lines.append(f"wrote {len(report.written)} files to {report.output_dir}")
     return "\n".join(lines)
+
+
+SUMMARY_ITEMS = 10
+
+
+def _title(result) -> str:  # type: ignore[no-untyped-def]
+    return f"{result.source} {result.item}" + (f" ({result.detail})" if result.detail else "")
+
+
+def _failure_line(result) -> str:  # type: ignore[no-untyped-def]
+    return f"{_title(result)}: FAILED: {result.error} (its previous files are kept)"
 
 
 def _tree(paths: Sequence[str], limit: int = 12) -> list[str]:

@@ -10,10 +10,10 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Annotated, Any, Mapping
 from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from statsbot.errors import ConfigError
 
@@ -25,9 +25,14 @@ else:  # pragma: no cover - exercised on Python 3.10 only
 DEFAULT_CONFIG_NAME = "statsbot.toml"
 CONFIG_ENV = "STATSBOT_CONFIG"
 SCHOLAR_ID_ENV = "GOOGLE_SCHOLAR_ID"
+HF_ENDPOINT_ENV = "HF_ENDPOINT"
 DEFAULT_SCHOLAR_BASE_URL = "https://scholar.google.com"
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
+DEFAULT_HF_ENDPOINT = "https://huggingface.co"
 
 _SCHOLAR_ID = re.compile(r"[A-Za-z0-9_-]{12}")
+_GITHUB_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
+_REPO_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 
 def validate_scholar_id(value: str) -> str:
@@ -40,10 +45,46 @@ def validate_scholar_id(value: str) -> str:
     return value
 
 
+def validate_github_owner(value: str) -> str:
+    """A GitHub user or organisation: letters, digits and single hyphens, not at either end."""
+    if not isinstance(value, str) or not _GITHUB_OWNER.fullmatch(value):
+        raise ValueError(
+            "must be a GitHub user or organisation name: letters, digits and single hyphens "
+            f"(not first or last, at most 39), got {_show(value)}"
+        )
+    return value
+
+
+def _validate_name(value: str, what: str) -> str:
+    if not isinstance(value, str) or not _REPO_NAME.fullmatch(value) or value in (".", ".."):
+        raise ValueError(f"{what}: letters, digits, '.', '_' and '-' only, and not '.' or '..', got {_show(value)}")
+    return value
+
+
+def validate_github_repo(value: str) -> str:
+    """``owner/name``, both parts checked, so the pair can become a path and a URL safely."""
+    owner, slash, name = value.partition("/") if isinstance(value, str) else ("", "", "")
+    if not slash:
+        raise ValueError(f"must be 'owner/name', got {_show(value)}")
+    validate_github_owner(owner)
+    _validate_name(name, "the repository name must be")
+    return value
+
+
+def validate_hf_repo(value: str) -> str:
+    """A Hugging Face ``org/name``: letters, digits, '.', '_' and '-' in each part."""
+    org, slash, name = value.partition("/") if isinstance(value, str) else ("", "", "")
+    if not slash:
+        raise ValueError(f"must be 'org/name', got {_show(value)}")
+    _validate_name(org, "the organisation must be")
+    _validate_name(name, "the name must be")
+    return value
+
+
 def validate_base_url(value: str) -> str:
     parts = urlsplit(value)
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ValueError(f"must be an http(s) URL such as {DEFAULT_SCHOLAR_BASE_URL}, got {_show(value)}")
+        raise ValueError(f"must be an http(s) URL such as https://example.org, got {_show(value)}")
     if parts.query or parts.fragment or parts.username or parts.password:
         raise ValueError(f"must be a plain base URL without query, fragment or credentials, got {_show(value)}")
     return value.rstrip("/")
@@ -72,6 +113,55 @@ class ScholarConfig(_Section):
     _check_base = field_validator("base_url")(classmethod(lambda cls, v: validate_base_url(v)))
 
 
+GitHubRepo = Annotated[str, AfterValidator(validate_github_repo)]
+GitHubOwner = Annotated[str, AfterValidator(validate_github_owner)]
+HuggingFaceRepo = Annotated[str, AfterValidator(validate_hf_repo)]
+
+
+class GitHubConfig(_Section):
+    """``[github]``: repositories, and every public non-fork repository of some users or organisations.
+
+    The token comes from ``$GITHUB_TOKEN`` (or ``$GH_TOKEN``), never from this file.
+    """
+
+    repos: list[GitHubRepo] = []
+    users: list[GitHubOwner] = []
+    api_url: str = DEFAULT_GITHUB_API_URL
+    timeout_seconds: float = Field(20.0, gt=0, le=600)
+    deadline_seconds: float = Field(120.0, gt=0, le=3600)
+    retries: int = Field(2, ge=0, le=10)
+    max_workers: int = Field(16, ge=1, le=64)
+
+    _check_repos = field_validator("repos")(classmethod(lambda cls, v: _unique(v, "repository")))
+    _check_users = field_validator("users")(classmethod(lambda cls, v: _unique(v, "user")))
+    _check_api = field_validator("api_url")(classmethod(lambda cls, v: validate_base_url(v)))
+
+
+class HuggingFaceConfig(_Section):
+    """``[huggingface]``: models and datasets. The token comes from ``$HF_TOKEN``."""
+
+    models: list[HuggingFaceRepo] = []
+    datasets: list[HuggingFaceRepo] = []
+    endpoint: str | None = None  # default: $HF_ENDPOINT, else https://huggingface.co
+    timeout_seconds: float = Field(20.0, gt=0, le=600)
+    deadline_seconds: float = Field(120.0, gt=0, le=3600)
+    retries: int = Field(2, ge=0, le=10)
+    max_workers: int = Field(8, ge=1, le=64)
+
+    _check_models = field_validator("models")(classmethod(lambda cls, v: _unique(v, "model")))
+    _check_datasets = field_validator("datasets")(classmethod(lambda cls, v: _unique(v, "dataset")))
+    _check_endpoint = field_validator("endpoint")(classmethod(lambda cls, v: None if v is None else validate_base_url(v)))
+
+
+def _unique(values: list[str], what: str) -> list[str]:
+    seen: set[str] = set()
+    for value in values:
+        if value.lower() in seen:
+            raise ValueError(f"lists the {what} {value!r} twice")
+        seen.add(value.lower())
+    return values
+
+
 class OutputConfig(_Section):
     """``[output]``: where the files are written."""
 
@@ -82,7 +172,16 @@ class Config(_Section):
     """The whole file. Unknown keys anywhere are errors, so typos never pass silently."""
 
     scholar: ScholarConfig | None = None
+    github: GitHubConfig | None = None
+    huggingface: HuggingFaceConfig | None = None
     output: OutputConfig = OutputConfig()
+
+    def has_sources(self) -> bool:
+        return bool(
+            self.scholar
+            or (self.github and (self.github.repos or self.github.users))
+            or (self.huggingface and (self.huggingface.models or self.huggingface.datasets))
+        )
 
 
 class LoadedConfig(BaseModel):
@@ -100,6 +199,13 @@ class LoadedConfig(BaseModel):
 
     def describe(self) -> str:
         return str(self.path) if self.path else "(no config file)"
+
+    def require_sources(self) -> None:
+        if not self.config.has_sources():
+            raise ConfigError(
+                f"{self.describe()}: nothing to fetch: set [scholar] id (or ${SCHOLAR_ID_ENV}), "
+                "[github] repos or users, or [huggingface] models or datasets"
+            )
 
 
 def find_config_path(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path | None:
@@ -144,6 +250,16 @@ def parse_config(raw: Mapping[str, Any], *, path: Path | None, env: Mapping[str,
     if env_id and (scholar is None or (isinstance(scholar, dict) and "id" not in scholar)):
         data["scholar"] = {**(scholar or {}), "id": env_id}
         id_from_env = True
+    hf = data.get("huggingface")
+    if isinstance(hf, dict) and "endpoint" not in hf:
+        data["huggingface"] = {**hf, "endpoint": env.get(HF_ENDPOINT_ENV) or DEFAULT_HF_ENDPOINT}
+    for section, key in (("github", "token"), ("huggingface", "token")):
+        if isinstance(data.get(section), dict) and key in data[section]:
+            variable = "$GITHUB_TOKEN (or $GH_TOKEN)" if section == "github" else "$HF_TOKEN"
+            raise ConfigError(
+                f"{path or 'config'}: {section}.{key}: tokens are never read from the config file "
+                f"(it gets committed); set {variable} instead"
+            )
     where = str(path) if path else "config"
     try:
         config = Config.model_validate(data)

@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from statsbot.badges import count_badge
+from statsbot.badges import count_badge, metric_badge
 from statsbot.jsonio import read_json, write_json
 from statsbot.results import ItemResult, iso_utc, utc_now
 from statsbot.sources.scholar import ScholarProfile
@@ -20,6 +20,8 @@ from statsbot.sources.scholar import ScholarProfile
 STATS_FILE = "stats.json"
 STATS_SCHEMA_VERSION = 1
 SCHOLAR_LOGO = "googlescholar"
+GITHUB_LOGO = "github"
+HF_LOGO = "huggingface"
 _PART = re.compile(r"[A-Za-z0-9_.-]+")
 
 Files = dict[str, Any]
@@ -48,6 +50,61 @@ def scholar_files(profile: ScholarProfile) -> Files:
         files[f"{base}/papers/{paper.pub_id}.json"] = count_badge(
             "citations", paper.citations, logo=SCHOLAR_LOGO
         ).to_json()
+    return files
+
+
+def github_repo_files(results: Iterable[ItemResult]) -> Files:
+    """Stars and forks badges of every repository fetched this run."""
+    files: Files = {}
+    for result in results:
+        if result.status == "ok":
+            base = f"badges/github/{result.item}"
+            files[f"{base}/stars.json"] = metric_badge("stars", result.metrics["stars"], logo=GITHUB_LOGO).to_json()
+            files[f"{base}/forks.json"] = metric_badge("forks", result.metrics["forks"], logo=GITHUB_LOGO).to_json()
+    return files
+
+
+def github_totals(stats: Mapping[str, Any], repos: Iterable[str], user_repos: Mapping[str, Iterable[str]]) -> dict[str, Any]:
+    """Sums over the last good value of each repository (so one failed fetch never lowers a total)."""
+    entries = stats["sources"].get("github", {})
+
+    def total(names: Iterable[str]) -> dict[str, int]:
+        seen: dict[str, Mapping[str, Any]] = {}
+        for name in names:
+            metrics = (entries.get(name) or {}).get("metrics") or {}
+            if "stars" in metrics:
+                seen.setdefault(name.lower(), metrics)
+        return {
+            "stars": sum(m["stars"] for m in seen.values()),
+            "forks": sum(m.get("forks", 0) for m in seen.values()),
+            "repositories": len(seen),
+        }
+
+    every = list(repos) + [name for names in user_repos.values() for name in names]
+    return {"all": total(every), "users": {login: total(names) for login, names in user_repos.items()}}
+
+
+def github_total_files(totals: Mapping[str, Any]) -> Files:
+    files: Files = {"badges/github/stars-total.json": metric_badge("stars", totals["all"]["stars"], logo=GITHUB_LOGO).to_json()}
+    for login, sums in totals["users"].items():
+        files[f"badges/github/{login}/stars-total.json"] = metric_badge("stars", sums["stars"], logo=GITHUB_LOGO).to_json()
+    return files
+
+
+def huggingface_files(results: Iterable[ItemResult]) -> Files:
+    """Downloads (30 days and all time) and likes of every model and dataset fetched this run."""
+    files: Files = {}
+    for result in results:
+        if result.status != "ok":
+            continue
+        base = f"badges/huggingface/{result.item}"
+        metrics = result.metrics
+        files[f"{base}/downloads.json"] = metric_badge("downloads/month", metrics["downloads"], logo=HF_LOGO).to_json()
+        files[f"{base}/likes.json"] = metric_badge("likes", metrics["likes"], logo=HF_LOGO).to_json()
+        if "downloads_all_time" in metrics:
+            files[f"{base}/downloads-all-time.json"] = metric_badge(
+                "downloads", metrics["downloads_all_time"], logo=HF_LOGO
+            ).to_json()
     return files
 
 

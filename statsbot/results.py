@@ -29,9 +29,11 @@ class ItemResult(BaseModel):
     error: str | None = None
     metrics: dict[str, int] = {}
     detail: str = ""  # a short note for the summary, e.g. the profile's name
+    extra: dict[str, Any] = {}  # source-specific fields for stats.json, e.g. GitHub's moved_to
 
     def stats_entry(self) -> dict[str, Any]:
         return {
+            **self.extra,
             "status": self.status,
             "fetched_at": self.fetched_at,
             "error": self.error,

@@ -3,14 +3,29 @@
 from __future__ import annotations
 
 import logging
+import os
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, Callable, Mapping
 
 from pydantic import BaseModel, ConfigDict
 
-from statsbot.config import LoadedConfig, ScholarConfig
-from statsbot.deadline import call_with_deadline
-from statsbot.errors import ConfigError, SourceError, one_line
-from statsbot.outputs import Files, read_previous_stats, scholar_files, stats_document, write_files, STATS_FILE
+from statsbot.cache import CACHE_FILE, cache_document, load_cache, section
+from statsbot.config import GitHubConfig, HuggingFaceConfig, LoadedConfig, ScholarConfig
+from statsbot.deadline import Deadline, call_with_deadline
+from statsbot.errors import SourceError, one_line
+from statsbot.outputs import (
+    STATS_FILE,
+    Files,
+    github_repo_files,
+    github_total_files,
+    github_totals,
+    huggingface_files,
+    read_previous_stats,
+    scholar_files,
+    stats_document,
+    write_files,
+)
 from statsbot.results import ItemResult, iso_utc
 
 log = logging.getLogger("statsbot")
@@ -26,51 +41,176 @@ class RunReport(BaseModel):
     output_dir: Path
     results: list[ItemResult]
     written: list[str]
+    totals: dict[str, Any] = {}
 
     @property
     def failed(self) -> list[ItemResult]:
         return [r for r in self.results if r.status != "ok"]
 
 
-def run(loaded: LoadedConfig, output_dir: Path | None = None) -> RunReport:
-    config = loaded.config
-    out = (output_dir or loaded.output_dir).resolve()
-    if config.scholar is None:
-        raise ConfigError(
-            f"{loaded.describe()}: nothing to fetch: set [scholar] id in statsbot.toml or $GOOGLE_SCHOLAR_ID"
-        )
-    previous = read_previous_stats(out)
+class _SourceOutput(BaseModel):
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
     results: list[ItemResult] = []
     files: Files = {}
-    result, produced = fetch_scholar(config.scholar)
-    results.append(result)
-    files.update(produced)
-    files[STATS_FILE] = stats_document(results, previous)
+    user_repos: dict[str, list[str]] = {}
+    cache: dict[str, Any] = {}
+
+
+def tokens(env: Mapping[str, str]) -> dict[str, str | None]:
+    """Tokens come only from the environment, never from the config file."""
+    return {
+        "github": env.get("GITHUB_TOKEN") or env.get("GH_TOKEN") or None,
+        "huggingface": env.get("HF_TOKEN") or None,
+    }
+
+
+def run(loaded: LoadedConfig, output_dir: Path | None = None, env: Mapping[str, str] | None = None) -> RunReport:
+    config = loaded.config
+    env = os.environ if env is None else env
+    out = (output_dir or loaded.output_dir).resolve()
+    loaded.require_sources()
+    previous = read_previous_stats(out)
+    cache = load_cache(out)
+    secrets = tokens(env)
+
+    jobs: dict[str, Callable[[], _SourceOutput]] = {}
+    if config.scholar:
+        jobs["scholar"] = lambda: _scholar(config.scholar)  # type: ignore[arg-type]
+    if config.github and (config.github.repos or config.github.users):
+        jobs["github"] = lambda: _github(config.github, secrets["github"], section(cache, "github"))  # type: ignore[arg-type]
+    if config.huggingface and (config.huggingface.models or config.huggingface.datasets):
+        jobs["huggingface"] = lambda: _huggingface(config.huggingface, secrets["huggingface"])  # type: ignore[arg-type]
+    with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="statsbot-source") as pool:
+        futures = {name: pool.submit(job) for name, job in jobs.items()}
+        outputs = {name: future.result() for name, future in futures.items()}
+
+    results = [result for output in outputs.values() for result in output.results]
+    github = outputs.get("github")
+    if github is not None:
+        results += _carry_forward_user_repos(github, previous)
+    stats = stats_document(results, previous)
+    files: Files = {}
+    for output in outputs.values():
+        files.update(output.files)
+    totals: dict[str, Any] = {}
+    if github is not None and config.github is not None:
+        user_repos = {login: _repos_of(login, github, stats) for login in config.github.users}
+        totals["github"] = github_totals(stats, config.github.repos, user_repos)
+        files.update(github_total_files(totals["github"]))
+        stats["totals"] = {"github": totals["github"]["all"]}
+        files[CACHE_FILE] = cache_document({"github": _merge_cache(config.github, section(cache, "github"), github.cache)})
+    files[STATS_FILE] = stats
     written = write_files(out, files)
-    return RunReport(output_dir=out, results=results, written=written)
+    return RunReport(output_dir=out, results=results, written=written, totals=totals)
 
 
-def fetch_scholar(settings: ScholarConfig) -> tuple[ItemResult, Files]:
-    """The profile's result and files; on failure an error result and no files (the old ones stay)."""
+# ------------------------------------------------------------------- per source
+
+
+def _bounded(seconds: float, what: str, job: Callable[[], _SourceOutput], on_error: Callable[[str], _SourceOutput]) -> _SourceOutput:
+    try:
+        return call_with_deadline(job, seconds + _DEADLINE_GRACE_SECONDS, what)
+    except SourceError as exc:
+        return on_error(one_line(str(exc)))
+
+
+def _scholar(settings: ScholarConfig) -> _SourceOutput:
     from statsbot.sources.scholar import fetch_profile
 
-    try:
-        profile = call_with_deadline(
-            lambda: fetch_profile(settings),
-            settings.deadline_seconds + _DEADLINE_GRACE_SECONDS,
-            f"fetching Scholar profile {settings.id}",
+    def job() -> _SourceOutput:
+        profile = fetch_profile(settings)
+        log.info("scholar %s: %d publications in %d requests", settings.id, profile.metrics.publications, profile.requests)
+        result = ItemResult(
+            source="scholar",
+            item=settings.id,
+            status="ok",
+            fetched_at=iso_utc(profile.fetched_at),
+            metrics=profile.metrics.model_dump(),
+            detail=profile.name,
         )
-    except SourceError as exc:
-        message = one_line(str(exc))
+        return _SourceOutput(results=[result], files=scholar_files(profile))
+
+    def failed(message: str) -> _SourceOutput:
         log.error("scholar %s: %s", settings.id, message)
-        return ItemResult(source="scholar", item=settings.id, status="error", error=message), {}
-    log.info("scholar %s: %d publications in %d requests", settings.id, profile.metrics.publications, profile.requests)
-    result = ItemResult(
-        source="scholar",
-        item=settings.id,
-        status="ok",
-        fetched_at=iso_utc(profile.fetched_at),
-        metrics=profile.metrics.model_dump(),
-        detail=profile.name,
-    )
-    return result, scholar_files(profile)
+        return _SourceOutput(results=[ItemResult(source="scholar", item=settings.id, status="error", error=message)])
+
+    return _bounded(settings.deadline_seconds, f"fetching Scholar profile {settings.id}", job, failed)
+
+
+def _github(settings: GitHubConfig, token: str | None, cache: dict[str, Any]) -> _SourceOutput:
+    from statsbot.sources.github import fetch_github
+
+    def job() -> _SourceOutput:
+        report = fetch_github(settings, token, cache, Deadline(settings.deadline_seconds))
+        _log_failures(report.repos + report.users)
+        ok = sum(1 for r in report.repos if r.status == "ok")
+        log.info("github: %d of %d repositories fetched (%s)", ok, len(report.repos), "GraphQL, token" if token else "REST, no token")
+        return _SourceOutput(
+            results=report.repos + report.users,
+            files=github_repo_files(report.repos),
+            user_repos=report.user_repos,
+            cache=report.cache,
+        )
+
+    def failed(message: str) -> _SourceOutput:
+        log.error("github: %s", message)
+        results = [ItemResult(source="github", item=r, status="error", error=message) for r in settings.repos]
+        results += [ItemResult(source="github_users", item=u, status="error", error=message) for u in settings.users]
+        return _SourceOutput(results=results)
+
+    return _bounded(settings.deadline_seconds, "fetching GitHub repositories", job, failed)
+
+
+def _huggingface(settings: HuggingFaceConfig, token: str | None) -> _SourceOutput:
+    from statsbot.sources.huggingface import fetch_huggingface, item_key
+
+    def job() -> _SourceOutput:
+        results = fetch_huggingface(settings, token, Deadline(settings.deadline_seconds))
+        _log_failures(results)
+        return _SourceOutput(results=results, files=huggingface_files(results))
+
+    def failed(message: str) -> _SourceOutput:
+        log.error("huggingface: %s", message)
+        keys = [item_key("models", m) for m in settings.models] + [item_key("datasets", d) for d in settings.datasets]
+        return _SourceOutput(results=[ItemResult(source="huggingface", item=k, status="error", error=message) for k in keys])
+
+    return _bounded(settings.deadline_seconds, "fetching Hugging Face repositories", job, failed)
+
+
+def _log_failures(results: list[ItemResult]) -> None:
+    for result in results:
+        if result.status != "ok":
+            log.error("%s %s: %s", result.source, result.item, result.error)
+
+
+# ------------------------------------------------------------ GitHub bookkeeping
+
+
+def _carry_forward_user_repos(github: _SourceOutput, previous: Mapping[str, Any] | None) -> list[ItemResult]:
+    """A user whose listing failed keeps the repositories it had, as failed items with their old values."""
+    failed_users = {r.item.lower(): r.error for r in github.results if r.source == "github_users" and r.status != "ok"}
+    if not failed_users or not previous:
+        return []
+    known = {r.item.lower() for r in github.results if r.source == "github"}
+    old = (previous.get("sources") or {}).get("github") or {}
+    carried = []
+    for name in old if isinstance(old, dict) else ():
+        owner = name.partition("/")[0].lower()
+        if owner in failed_users and name.lower() not in known:
+            carried.append(ItemResult(source="github", item=name, status="error", error=failed_users[owner]))
+    return carried
+
+
+def _repos_of(login: str, github: _SourceOutput, stats: Mapping[str, Any]) -> list[str]:
+    if login in github.user_repos:
+        return github.user_repos[login]
+    return [name for name in stats["sources"].get("github", {}) if name.partition("/")[0].lower() == login.lower()]
+
+
+def _merge_cache(settings: GitHubConfig, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
+    """This run's ETags, plus older ones still useful: configured items not fetched this time."""
+    repos = {f"{settings.api_url}/repos/{name}" for name in settings.repos}
+    listings = tuple(f"{settings.api_url}/users/{login}/repos?" for login in settings.users)
+    kept = {url: entry for url, entry in old.items() if url in repos or url.startswith(listings)}
+    return {**kept, **new}

@@ -91,7 +91,7 @@ def test_failing_source_exits_3_with_one_line_and_keeps_the_previous_files(schol
 def test_run_without_anything_to_fetch_is_a_usage_error(tmp_path):
     result = run_statsbot("run", cwd=tmp_path)
     assert result.returncode == 2
-    assert "nothing to fetch: set [scholar] id in statsbot.toml or $GOOGLE_SCHOLAR_ID" in result.stderr
+    assert "nothing to fetch: set [scholar] id (or $GOOGLE_SCHOLAR_ID), [github] repos or users" in result.stderr
 
 
 def test_check_describes_the_plan_without_fetching(tmp_path):

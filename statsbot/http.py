@@ -1,0 +1,240 @@
+"""HTTP plumbing for the JSON APIs: one `requests.Session`, urllib3's `Retry`, bounded reads,
+rate-limit bookkeeping, tokens that only reach their own host, and a bounded worker pool.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Mapping, TypeVar
+from urllib.parse import urlsplit
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
+from urllib3.util.retry import Retry
+
+from statsbot import __version__
+from statsbot.deadline import Deadline
+from statsbot.errors import DeadlineExceeded, SourceError
+
+log = logging.getLogger("statsbot.http")
+
+USER_AGENT = f"statsbot/{__version__} (+https://github.com/statsbot/statsbot)"
+MAX_BODY_BYTES = 5 * 1024 * 1024
+T = TypeVar("T")
+K = TypeVar("K")
+
+
+class RateLimited(SourceError):
+    """The API said to stop asking until `reset_at` (or for `retry_after` seconds)."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+
+
+class BoundedRetry(Retry):
+    """urllib3's `Retry`, except that it gives up rather than wait long.
+
+    A spent rate limit (``x-ratelimit-remaining: 0``), a 403/429 without
+    ``Retry-After``, or a ``Retry-After`` longer than `max_wait` ends the retries at
+    once and hands the response back (``raise_on_status=False``), so the caller can
+    read the reset time instead of sleeping past its deadline.
+    """
+
+    def __init__(self, *args: Any, max_wait: float = 10.0, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.max_wait = max_wait
+
+    def new(self, **kw: Any) -> "BoundedRetry":
+        fresh = super().new(**kw)
+        fresh.max_wait = self.max_wait
+        return fresh
+
+    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):  # type: ignore[no-untyped-def, override]
+        if response is not None and self._must_stop(response):
+            raise MaxRetryError(_pool, url, ResponseError(f"not retrying HTTP {response.status}"))  # type: ignore[arg-type]
+        return super().increment(method, url, response, error, _pool, _stacktrace)
+
+    def _must_stop(self, response: Any) -> bool:
+        headers = response.headers
+        if headers.get("x-ratelimit-remaining") == "0":
+            return True
+        value = headers.get("Retry-After")
+        if value is None:
+            return response.status in (403, 429)
+        try:
+            return self.parse_retry_after(value) > self.max_wait
+        except InvalidHeader:
+            return True
+
+
+def make_session(*, retries: int, pool_size: int, max_wait: float) -> requests.Session:
+    """One session for a source: connection pooling, and retries with backoff from urllib3."""
+    retry = BoundedRetry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        other=0,
+        redirect=5,
+        backoff_factor=0.5,
+        backoff_max=4.0,
+        status_forcelist=(403, 429, 500, 502, 503, 504),
+        allowed_methods=("GET", "POST"),  # POST: GitHub GraphQL queries, which change nothing
+        respect_retry_after_header=True,
+        raise_on_status=False,
+        max_wait=max_wait,
+    )
+    adapter = HTTPAdapter(pool_connections=4, pool_maxsize=pool_size, max_retries=retry)
+    session = requests.Session()
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    session.headers["User-Agent"] = USER_AGENT
+    return session
+
+
+class HostScopedAuth(requests.auth.AuthBase):
+    """Adds ``Authorization`` only to requests for one scheme://host:port."""
+
+    def __init__(self, header_value: str, base_url: str) -> None:
+        self._value = header_value
+        self._origin = _origin(base_url)
+
+    def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
+        if _origin(request.url or "") == self._origin:
+            request.headers["Authorization"] = self._value
+        return request
+
+    def __repr__(self) -> str:  # never show the token
+        return f"HostScopedAuth(origin={self._origin!r})"
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urlsplit(url)
+    port = parts.port or {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), port
+
+
+def request_json(
+    session: requests.Session,
+    method: str,
+    url: str,
+    *,
+    deadline: Deadline,
+    timeout: float,
+    what: str,
+    **kwargs: Any,
+) -> tuple[requests.Response, Any]:
+    """Send one request and read at most `MAX_BODY_BYTES`; the JSON is parsed when the status is 200.
+
+    Returns the response and the parsed body (None for statuses other than 200).
+    Raises `SourceError` for transport failures and bodies that are not the JSON expected.
+    """
+    deadline.check(f"before fetching {what}")
+    limit = min(timeout, deadline.remaining())
+    try:
+        response = session.request(method, url, timeout=(limit, limit), stream=True, **kwargs)
+    except requests.exceptions.RetryError as exc:  # pragma: no cover - raise_on_status=False returns responses
+        raise SourceError(f"{what}: gave up after retries ({exc.__class__.__name__})") from None
+    except requests.exceptions.Timeout:
+        raise SourceError(f"{what}: no answer within {limit:.3g} s") from None
+    except requests.exceptions.ConnectionError as exc:
+        raise SourceError(f"{what}: connection failed ({_reason(exc)})") from None
+    except requests.exceptions.RequestException as exc:
+        raise SourceError(f"{what}: request failed ({exc.__class__.__name__})") from None
+    with response:
+        body = bytearray()
+        try:
+            for chunk in response.iter_content(65536):
+                body += chunk
+                if len(body) > MAX_BODY_BYTES:
+                    raise SourceError(f"{what}: answer larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB")
+                if deadline.expired():
+                    raise DeadlineExceeded(f"deadline of {deadline.seconds:g} s reached reading {what}")
+        except requests.exceptions.RequestException as exc:
+            raise SourceError(f"{what}: connection broke while reading the answer ({exc.__class__.__name__})") from None
+    response._content = bytes(body)  # so .text and .json() work on what was read
+    if response.status_code != 200:
+        return response, None
+    return response, parse_json(response, what)
+
+
+def parse_json(response: requests.Response, what: str) -> Any:
+    content_type = response.headers.get("Content-Type", "")
+    if not response.content:
+        raise SourceError(f"{what}: empty answer where JSON was expected")
+    try:
+        return json.loads(response.content.decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        kind = content_type.split(";")[0].strip() or "no content type"
+        raise SourceError(f"{what}: answer is not valid JSON ({kind}, {len(response.content)} bytes)") from None
+
+
+def _reason(exc: Exception) -> str:
+    text = str(exc)
+    for marker in ("Connection refused", "Name or service not known", "timed out", "Connection reset"):
+        if marker in text:
+            return marker
+    return exc.__class__.__name__
+
+
+def reset_time(headers: Mapping[str, str]) -> str | None:
+    """``x-ratelimit-reset`` (epoch seconds) as ISO 8601 UTC."""
+    value = headers.get("x-ratelimit-reset")
+    if not value or not value.isdigit():
+        return None
+    return datetime.fromtimestamp(int(value), timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class StopSignal:
+    """Shared by a source's workers: once one learns the API wants no more requests, none are sent."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.reason: str | None = None
+
+    def set(self, reason: str) -> None:
+        with self._lock:
+            if self.reason is None:
+                self.reason = reason
+                log.warning("%s", reason)
+
+    def check(self) -> None:
+        if self.reason is not None:
+            raise RateLimited(self.reason)
+
+
+def run_pool(
+    work: Callable[[K], T], keys: Iterable[K], *, workers: int, deadline: Deadline
+) -> dict[K, T | BaseException]:
+    """`work(key)` for every key on at most `workers` threads; each key's result or exception.
+
+    Keys still running or queued when the deadline passes get a `DeadlineExceeded`.
+    """
+    keys = list(keys)
+    results: dict[K, T | BaseException] = {}
+    if not keys:
+        return results
+    pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(keys))), thread_name_prefix="statsbot-http")
+    futures: dict[Future[T], K] = {pool.submit(work, key): key for key in keys}
+    pending = set(futures)
+    try:
+        while pending:
+            done, pending = wait(pending, timeout=deadline.remaining(), return_when=FIRST_COMPLETED)
+            for future in done:
+                try:
+                    results[futures[future]] = future.result()
+                except BaseException as exc:  # noqa: BLE001 - handed to the caller per key
+                    results[futures[future]] = exc
+            if not done and pending:
+                break
+    finally:
+        for future in pending:
+            future.cancel()
+            results[futures[future]] = DeadlineExceeded(f"deadline of {deadline.seconds:g} s reached")
+        pool.shutdown(wait=False, cancel_futures=True)
+    return results

@@ -1,0 +1,341 @@
+"""GitHub stars and forks, fast and within GitHub's rate limits.
+
+* With a token: GraphQL, 50 repositories per query through aliases, so 500
+  repositories cost 10 requests.
+* Without one: REST ``GET /repos/{owner}/{repo}`` on a bounded pool of threads,
+  with conditional requests: each repository's ETag is kept in the cache and sent
+  back as ``If-None-Match``; a 304 reuses the cached value.
+* ``users``: every public, non-fork repository of a user or organisation, from
+  ``GET /users/{login}/repos`` (100 a page, following ``Link: rel="next"``, also
+  conditional); the listing already holds the counts.
+
+Retries with backoff come from urllib3's `Retry`. When GitHub says the rate limit
+is spent (403/429, ``x-ratelimit-remaining: 0``, or a long ``Retry-After``) no
+further request is sent: what was fetched is kept and the reset time reported.
+A 301 (a renamed or moved repository) is followed and the new name reported.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import requests
+from pydantic import BaseModel, ConfigDict, NonNegativeInt, ValidationError
+
+from statsbot.config import GitHubConfig, validate_github_repo
+from statsbot.deadline import Deadline
+from statsbot.errors import SourceError, one_line
+from statsbot.http import HostScopedAuth, RateLimited, StopSignal, make_session, request_json, reset_time, run_pool
+from statsbot.results import ItemResult, iso_utc, utc_now
+
+log = logging.getLogger("statsbot.github")
+
+GRAPHQL_BATCH = 50
+MAX_LIST_PAGES = 100  # 10,000 repositories per user
+_ACCEPT = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "2022-11-28"}
+
+
+class _Repo(BaseModel):
+    """The part of a REST repository object statsbot reads."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    full_name: str
+    stargazers_count: NonNegativeInt
+    forks_count: NonNegativeInt
+    fork: bool = False
+    private: bool = False
+
+
+class _GraphRepo(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    nameWithOwner: str
+    stargazerCount: NonNegativeInt
+    forkCount: NonNegativeInt
+
+
+@dataclass
+class GitHubReport:
+    """Per repository and per user results, the repositories each user has, the new cache."""
+
+    repos: list[ItemResult] = field(default_factory=list)
+    users: list[ItemResult] = field(default_factory=list)
+    user_repos: dict[str, list[str]] = field(default_factory=dict)
+    cache: dict[str, Any] = field(default_factory=dict)
+
+
+def graphql_url(api_url: str) -> str:
+    """GraphQL beside REST: api.github.com/graphql, or HOST/api/graphql beside HOST/api/v3."""
+    if api_url.endswith("/api/v3"):
+        return api_url[: -len("/v3")] + "/graphql"
+    return api_url + "/graphql"
+
+
+class _GitHub:
+    def __init__(self, settings: GitHubConfig, token: str | None, cache: dict[str, Any], deadline: Deadline) -> None:
+        self.settings = settings
+        self.api = settings.api_url
+        self.deadline = deadline
+        self.cache_in = cache
+        self.cache_out: dict[str, Any] = {}
+        self.stop = StopSignal()
+        self.session = make_session(
+            retries=settings.retries, pool_size=settings.max_workers, max_wait=min(10.0, deadline.remaining())
+        )
+        if token:
+            self.session.auth = HostScopedAuth(f"Bearer {token}", self.api)
+        self.token = bool(token)
+
+    # ------------------------------------------------------------------ requests
+
+    def _send(self, method: str, url: str, what: str, **kwargs: Any) -> tuple[requests.Response, Any]:
+        self.stop.check()
+        response, data = request_json(
+            self.session, method, url, deadline=self.deadline, timeout=self.settings.timeout_seconds, what=what, **kwargs
+        )
+        self._note_limits(response)
+        return response, data
+
+    def _note_limits(self, response: requests.Response) -> None:
+        headers = response.headers
+        status = response.status_code
+        reset = reset_time(headers)
+        when = f"; it resets at {reset}" if reset else ""
+        if status in (403, 429) and (headers.get("x-ratelimit-remaining") == "0" or "Retry-After" in headers or status == 429):
+            if headers.get("x-ratelimit-remaining") == "0":
+                self.stop.set(f"GitHub rate limit reached (HTTP {status}, x-ratelimit-remaining 0){when}")
+            elif "Retry-After" in headers:
+                self.stop.set(f"GitHub asked to wait {headers['Retry-After']} s (HTTP {status}, Retry-After)")
+            else:
+                self.stop.set(f"GitHub rate limit reached (HTTP {status}){when}")
+            self.stop.check()
+        if status == 401:
+            self.stop.set("GitHub rejected the token (HTTP 401, bad credentials): check $GITHUB_TOKEN / $GH_TOKEN")
+            self.stop.check()
+        if status == 200 and headers.get("x-ratelimit-remaining") == "0":
+            self.stop.set(f"GitHub rate limit spent (x-ratelimit-remaining 0){when}")
+
+    def _conditional_get(self, url: str, what: str) -> tuple[Any, str | None, requests.Response]:
+        """GET with the cached ETag; (data, next link, response). A 304 answers from the cache."""
+        cached = self.cache_in.get(url)
+        headers = dict(_ACCEPT)
+        if isinstance(cached, dict) and cached.get("etag") and "data" in cached:
+            headers["If-None-Match"] = cached["etag"]
+        response, data = self._send("GET", url, what, headers=headers)
+        if response.status_code == 304 and "If-None-Match" in headers:
+            assert isinstance(cached, dict)
+            self.cache_out[url] = cached
+            return cached["data"], cached.get("next"), response
+        if response.status_code != 200:
+            raise SourceError(self._status_error(response, what))
+        return data, response.links.get("next", {}).get("url"), response
+
+    def _status_error(self, response: requests.Response, what: str) -> str:
+        status = response.status_code
+        if status == 404:
+            return f"{what}: not found (HTTP 404): deleted, private or misspelt"
+        if status == 403:
+            return f"{what}: access forbidden (HTTP 403)"
+        if status >= 500:
+            return f"{what}: HTTP {status} from GitHub after {self.settings.retries} retries"
+        return f"{what}: unexpected HTTP {status}"
+
+    # ---------------------------------------------------------------- repository
+
+    def rest_repo(self, name: str) -> ItemResult:
+        url = f"{self.api}/repos/{name}"
+        what = f"GitHub repository {name}"
+        data, _, response = self._conditional_get(url, what)
+        try:
+            repo = _Repo.model_validate(data)
+        except ValidationError as exc:
+            raise SourceError(f"{what}: unexpected answer ({_first_problem(exc)})") from None
+        if response.status_code == 200:
+            self.cache_out[url] = {
+                "etag": response.headers.get("ETag"),
+                "data": repo.model_dump(include={"full_name", "stargazers_count", "forks_count"}),
+            }
+        moved = repo.full_name if repo.full_name.lower() != name.lower() else None
+        return self._result(name, repo.stargazers_count, repo.forks_count, moved)
+
+    def graphql_batch(self, names: list[str]) -> dict[str, ItemResult | SourceError]:
+        variables: dict[str, str] = {}
+        fields = []
+        for i, name in enumerate(names):
+            owner, repo = name.split("/", 1)
+            variables[f"o{i}"], variables[f"n{i}"] = owner, repo
+            fields.append(f"r{i}: repository(owner: $o{i}, name: $n{i}) {{ nameWithOwner stargazerCount forkCount }}")
+        params = ", ".join(f"$o{i}: String!, $n{i}: String!" for i in range(len(names)))
+        query = f"query({params}) {{ {' '.join(fields)} rateLimit {{ remaining resetAt }} }}"
+        what = f"GitHub GraphQL query for {len(names)} repositories"
+        response, data = self._send("POST", graphql_url(self.api), what, json={"query": query, "variables": variables})
+        if response.status_code != 200:
+            raise SourceError(self._status_error(response, what))
+        if not isinstance(data, dict) or not isinstance(data.get("data"), dict):
+            errors = data.get("errors") if isinstance(data, dict) else None
+            detail = _graphql_message(errors) or "no data in the answer"
+            if _graphql_rate_limited(errors):
+                self.stop.set(f"GitHub GraphQL rate limit reached: {detail}")
+            raise SourceError(f"{what}: {detail}")
+        errors = data.get("errors") or []
+        limit = data["data"].get("rateLimit")
+        if isinstance(limit, dict) and limit.get("remaining") == 0:
+            self.stop.set(f"GitHub GraphQL rate limit spent; it resets at {limit.get('resetAt')}")
+        out: dict[str, ItemResult | SourceError] = {}
+        for i, name in enumerate(names):
+            node = data["data"].get(f"r{i}")
+            if node is None:
+                messages = [e for e in errors if isinstance(e, dict) and (e.get("path") or [None])[0] == f"r{i}"]
+                if messages and messages[0].get("type") == "NOT_FOUND":
+                    out[name] = SourceError(f"GitHub repository {name}: not found: deleted, private or misspelt")
+                else:
+                    out[name] = SourceError(f"GitHub repository {name}: {_graphql_message(messages) or 'no data'}")
+                continue
+            try:
+                repo = _GraphRepo.model_validate(node)
+            except ValidationError as exc:
+                out[name] = SourceError(f"GitHub repository {name}: unexpected answer ({_first_problem(exc)})")
+                continue
+            moved = repo.nameWithOwner if repo.nameWithOwner.lower() != name.lower() else None
+            out[name] = self._result(name, repo.stargazerCount, repo.forkCount, moved)
+        return out
+
+    def _result(self, name: str, stars: int, forks: int, moved: str | None) -> ItemResult:
+        extra: dict[str, Any] = {}
+        if moved:
+            log.warning("GitHub repository %s has moved to %s: update your config", name, moved)
+            extra["moved_to"] = moved
+        return ItemResult(
+            source="github",
+            item=name,
+            status="ok",
+            fetched_at=iso_utc(utc_now()),
+            metrics={"stars": stars, "forks": forks},
+            extra=extra,
+        )
+
+    # --------------------------------------------------------------------- users
+
+    def list_user(self, login: str) -> list[ItemResult]:
+        url: str | None = f"{self.api}/users/{login}/repos?per_page=100&type=owner&sort=full_name"
+        what = f"GitHub repositories of {login}"
+        results: list[ItemResult] = []
+        for _ in range(MAX_LIST_PAGES):
+            if url is None:
+                break
+            data, next_url, response = self._conditional_get(url, what)
+            if not isinstance(data, list):
+                raise SourceError(f"{what}: unexpected answer (a list of repositories was expected)")
+            page = []
+            for item in data:
+                try:
+                    page.append(_Repo.model_validate(item))
+                except ValidationError as exc:
+                    raise SourceError(f"{what}: unexpected answer ({_first_problem(exc)})") from None
+            if response.status_code == 200:
+                self.cache_out[url] = {
+                    "etag": response.headers.get("ETag"),
+                    "data": [r.model_dump() for r in page],
+                    "next": next_url,
+                }
+            for repo in page:
+                if repo.fork or repo.private:
+                    continue
+                owner = repo.full_name.partition("/")[0]
+                try:
+                    validate_github_repo(repo.full_name)
+                except ValueError:
+                    log.warning("%s: skipping a repository with an unexpected name %r", what, repo.full_name)
+                    continue
+                if owner.lower() != login.lower():
+                    log.warning("%s: skipping %s, owned by someone else", what, repo.full_name)
+                    continue
+                results.append(self._result(repo.full_name, repo.stargazers_count, repo.forks_count, None))
+            url = next_url if next_url and next_url.startswith(("https://", "http://")) else None
+        else:
+            if url is not None:
+                raise SourceError(f"{what}: more than {MAX_LIST_PAGES} pages")
+        return results
+
+
+def fetch_github(settings: GitHubConfig, token: str | None, cache: dict[str, Any], deadline: Deadline) -> GitHubReport:
+    """Every configured repository and user. Never raises for one item: each gets a result."""
+    client = _GitHub(settings, token, cache, deadline)
+    report = GitHubReport()
+    try:
+        listed = run_pool(client.list_user, settings.users, workers=settings.max_workers, deadline=deadline)
+        known: dict[str, ItemResult] = {}
+        for login in settings.users:
+            outcome = listed[login]
+            if isinstance(outcome, BaseException):
+                report.users.append(_error("github_users", login, outcome))
+                continue
+            report.user_repos[login] = [r.item for r in outcome]
+            for result in outcome:
+                known.setdefault(result.item.lower(), result)
+            report.users.append(
+                ItemResult(
+                    source="github_users",
+                    item=login,
+                    status="ok",
+                    fetched_at=iso_utc(utc_now()),
+                    metrics={
+                        "repositories": len(outcome),
+                        "stars": sum(r.metrics["stars"] for r in outcome),
+                        "forks": sum(r.metrics["forks"] for r in outcome),
+                    },
+                )
+            )
+        todo = [name for name in settings.repos if name.lower() not in known]
+        fetched: dict[str, ItemResult | BaseException] = {}
+        if token:
+            batches = [todo[i : i + GRAPHQL_BATCH] for i in range(0, len(todo), GRAPHQL_BATCH)]
+            outcomes = run_pool(lambda i: client.graphql_batch(batches[i]), range(len(batches)), workers=4, deadline=deadline)
+            for i, batch in enumerate(batches):
+                outcome = outcomes[i]
+                for name in batch:
+                    fetched[name] = outcome if isinstance(outcome, BaseException) else outcome[name]
+        else:
+            fetched.update(run_pool(client.rest_repo, todo, workers=settings.max_workers, deadline=deadline))
+        for name in settings.repos:
+            if name.lower() in known:
+                report.repos.append(known[name.lower()].model_copy(update={"item": name}))
+            else:
+                outcome = fetched[name]
+                report.repos.append(_error("github", name, outcome) if isinstance(outcome, BaseException) else outcome)
+        configured = {name.lower() for name in settings.repos}
+        for result in known.values():
+            if result.item.lower() not in configured:
+                report.repos.append(result)
+    finally:
+        client.session.close()
+    report.cache = client.cache_out
+    return report
+
+
+def _error(source: str, item: str, exc: BaseException) -> ItemResult:
+    if isinstance(exc, (SourceError, RateLimited)):
+        message = str(exc)
+    else:  # a bug: say what it was, keep the others going
+        log.error("%s %s: unexpected %s", source, item, type(exc).__name__, exc_info=exc)
+        message = f"unexpected {type(exc).__name__}: {exc}"
+    return ItemResult(source=source, item=item, status="error", error=one_line(message))
+
+
+def _first_problem(exc: ValidationError) -> str:
+    error = exc.errors()[0]
+    where = ".".join(str(p) for p in error["loc"]) or "body"
+    return f"{where}: {error['msg']}"
+
+
+def _graphql_message(errors: Any) -> str:
+    if isinstance(errors, list) and errors and isinstance(errors[0], dict):
+        return one_line(str(errors[0].get("message", "")), 200)
+    return ""
+
+
+def _graphql_rate_limited(errors: Any) -> bool:
+    return isinstance(errors, list) and any(isinstance(e, dict) and e.get("type") == "RATE_LIMITED" for e in errors)
