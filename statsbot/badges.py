@@ -81,7 +81,7 @@ def format_count(n: int) -> str:
             if one_decimal % 1 != 0:
                 return f"{one_decimal}{_PREFIXES[power - 1]}"
         rounded = int(Decimal(scaled).quantize(Decimal(1), rounding=ROUND_HALF_UP))
-        if rounded < 1000:
+        if rounded < 1000 or power == len(_PREFIXES):
             return f"{rounded}{_PREFIXES[power - 1]}"
         return f"1{_PREFIXES[power]}"
     return str(n)

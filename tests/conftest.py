@@ -171,3 +171,58 @@ def write_config(directory: Path, text: str) -> Path:
     path.write_text(text, encoding="utf-8")
     return path
 
+
+
+@pytest.fixture
+def make_server():
+    """Start extra HTTP servers on 127.0.0.1 (each its own port, so its own origin)."""
+    from pytest_httpserver import HTTPServer
+
+    servers = []
+
+    def start() -> HTTPServer:
+        server = HTTPServer(host="127.0.0.1", port=0)
+        server.start()
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.clear()
+        if server.is_running():
+            server.stop()
+
+
+def mount(server: Any, handler: Callable[[Request], Response]) -> None:
+    """Every path and method on `server` goes to `handler`."""
+    import re as _re
+
+    for method in ("GET", "POST"):
+        server.expect_request(_re.compile("^/"), method=method).respond_with_handler(handler)
+
+
+@pytest.fixture
+def github_api(make_server):
+    from fakes import FakeGitHub
+
+    server = make_server()
+    fake = FakeGitHub(base_url=server.url_for("").rstrip("/"), token=GITHUB_TEST_TOKEN)
+    mount(server, fake)
+    fake.url = fake.base_url  # type: ignore[attr-defined]
+    return fake
+
+
+@pytest.fixture
+def hub_api(make_server):
+    from fakes import FakeHub
+
+    server = make_server()
+    fake = FakeHub(token=HF_TEST_TOKEN)
+    mount(server, fake)
+    fake.url = server.url_for("").rstrip("/")  # type: ignore[attr-defined]
+    return fake
+
+
+# Token-shaped test values (never real): the run must never print or write them.
+GITHUB_TEST_TOKEN = "ghp_" + "T3stT0kenNeverRealAbcdefghijklmnop1234"
+HF_TEST_TOKEN = "hf_" + "T3stT0kenNeverRealAbcdefghijklmnopq"

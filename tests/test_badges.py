@@ -74,3 +74,28 @@ def test_count_badges_are_always_valid(label, value, logo):
     assert VALIDATOR.is_valid(badge), badge
     assert badge["message"] == str(value)
     assert badge["label"] == label
+
+
+def test_github_and_hugging_face_badges_pass_the_endpoint_schema(github_api, hub_api, tmp_path):
+    from statsbot.config import parse_config
+
+    github_api.add_repo("alice/a", 1_234_567, 89)
+    github_api.add_repo("alice/b", 0, 0)
+    hub_api.add("models", "lab/m", 999_500, 3, 10**9)
+    hub_api.add("datasets", "lab/d", 0, 0, 0)
+    loaded = parse_config(
+        {
+            "github": {"api_url": github_api.url, "repos": ["alice/b"], "users": ["alice"]},
+            "huggingface": {"endpoint": hub_api.url, "models": ["lab/m"], "datasets": ["lab/d"]},
+            "output": {"dir": str(tmp_path)},
+        },
+        path=None,
+        env={},
+    )
+    run(loaded, env={})
+    files = sorted((tmp_path / "badges").rglob("*.json"))
+    assert len(files) == 2 * 2 + 2 + 3 + 3  # repo badges, two totals, model, dataset
+    for path in files:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        assert VALIDATOR.is_valid(data), (path, [e.message for e in VALIDATOR.iter_errors(data)])
+        assert data["namedLogo"] in ("github", "huggingface")

@@ -148,3 +148,28 @@ def _base_env():
     import os
 
     return {k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "GH_TOKEN", "HF_TOKEN")}
+
+
+def test_all_sources_in_one_run_and_no_token_anywhere(scholar_site, github_api, hub_api, tmp_path):
+    from conftest import GITHUB_TEST_TOKEN, HF_TEST_TOKEN
+
+    scholar_site.add(make_profile(3, UID))
+    github_api.add_repo("alice/tool", 4321, 12)
+    hub_api.add("models", "lab/model", 2500, 7, 100_000)
+    write_config(
+        tmp_path,
+        f'[scholar]\nid = "{UID}"\nbase_url = "{scholar_site.url}"\npage_delay_seconds = 0\n'
+        f'[github]\napi_url = "{github_api.url}"\nrepos = ["alice/tool"]\nusers = ["alice"]\n'
+        f'[huggingface]\nendpoint = "{hub_api.url}"\nmodels = ["lab/model"]\n',
+    )
+    result = run_statsbot("run", "-vv", cwd=tmp_path, env={"GITHUB_TOKEN": GITHUB_TEST_TOKEN, "HF_TOKEN": HF_TEST_TOKEN})
+    assert result.returncode == 0, result.stderr
+    assert "github alice/tool: ok: stars 4321, forks 12" in result.stdout
+    assert "huggingface lab/model: ok: downloads 2500, likes 7, downloads_all_time 100000" in result.stdout
+    assert "github total: 4321 stars, 12 forks in 1 repositories" in result.stdout
+    assert github_api.requests[0]["headers"]["Authorization"] == f"Bearer {GITHUB_TEST_TOKEN}"
+    everything = result.stdout + result.stderr
+    everything += "".join(p.read_text(encoding="utf-8") for p in (tmp_path / "output").rglob("*") if p.is_file())
+    for secret in (GITHUB_TEST_TOKEN, HF_TEST_TOKEN):
+        assert secret not in everything
+        assert secret[4:20] not in everything
