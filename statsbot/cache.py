@@ -6,17 +6,16 @@ conditional requests. A missing or unreadable cache is simply empty.
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
 
-from statsbot.jsonio import read_json
+from statsbot.snapshot import Snapshot, read_json
 
 CACHE_FILE = ".statsbot/cache.json"
 CACHE_SCHEMA_VERSION = 1
 
 
-def load_cache(output_dir: Path) -> dict[str, Any]:
-    data = read_json(output_dir / CACHE_FILE)
+def load_cache(previous: Snapshot) -> dict[str, Any]:
+    data = read_json(previous, CACHE_FILE)
     if not isinstance(data, dict) or data.get("schema_version") != CACHE_SCHEMA_VERSION:
         return {}
     return data

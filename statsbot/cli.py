@@ -145,9 +145,8 @@ def format_summary(report) -> str:  # type: ignore[no-untyped-def]
                 metrics = ", ".join(f"{name} {value}" for name, value in result.metrics.items())
                 moved = f" (moved to {result.extra['moved_to']})" if result.extra.get("moved_to") else ""
                 lines.append(f"{_title(result)}: ok: {metrics}{moved}")
-    github = report.totals.get("github")
-    if github:
-        every = github["all"]
+    every = report.totals.get("github")
+    if every:
         lines.append(f"github total: {every['stars']} stars, {every['forks']} forks in {every['repositories']} repositories")
     lines.append(f"wrote {len(report.written)} files to {report.output_dir}")
     return "\n".join(lines)

@@ -11,21 +11,24 @@ from typing import Any, Callable, Mapping
 from pydantic import BaseModel, ConfigDict
 
 from statsbot.cache import CACHE_FILE, cache_document, load_cache, section
-from statsbot.config import GitHubConfig, HuggingFaceConfig, LoadedConfig, ScholarConfig
+from statsbot.config import Config, GitHubConfig, HuggingFaceConfig, LoadedConfig, ScholarConfig
 from statsbot.deadline import Deadline, call_with_deadline
 from statsbot.errors import SourceError, one_line
 from statsbot.outputs import (
     STATS_FILE,
     Files,
+    describe_changes,
+    encode,
     github_repo_files,
     github_total_files,
     github_totals,
     huggingface_files,
-    read_previous_stats,
     scholar_files,
+    stabilize,
     stats_document,
     write_files,
 )
+from statsbot.snapshot import FolderSnapshot, Snapshot, read_json
 from statsbot.results import ItemResult, iso_utc
 
 log = logging.getLogger("statsbot")
@@ -36,12 +39,15 @@ _DEADLINE_GRACE_SECONDS = 0.5
 
 
 class RunReport(BaseModel):
-    model_config = ConfigDict(frozen=True)
+    model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
 
     output_dir: Path
     results: list[ItemResult]
-    written: list[str]
+    written: list[str]  # output files whose bytes changed on disk
+    changes: list[str] = []  # "source item metric: old -> new", against what was published before
     totals: dict[str, Any] = {}
+    dry_run: bool = False
+    published: Any = None  # a publish.PublishResult when the run published
 
     @property
     def failed(self) -> list[ItemResult]:
@@ -57,6 +63,19 @@ class _SourceOutput(BaseModel):
     cache: dict[str, Any] = {}
 
 
+class Fetched(BaseModel):
+    """Everything the sources returned; rendering it needs no network."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    config: Config
+    outputs: dict[str, _SourceOutput]
+
+    @property
+    def results(self) -> list[ItemResult]:
+        return [result for output in self.outputs.values() for result in output.results]
+
+
 def tokens(env: Mapping[str, str]) -> dict[str, str | None]:
     """Tokens come only from the environment, never from the config file."""
     return {
@@ -65,15 +84,42 @@ def tokens(env: Mapping[str, str]) -> dict[str, str | None]:
     }
 
 
-def run(loaded: LoadedConfig, output_dir: Path | None = None, env: Mapping[str, str] | None = None) -> RunReport:
-    config = loaded.config
+def run(
+    loaded: LoadedConfig,
+    output_dir: Path | None = None,
+    env: Mapping[str, str] | None = None,
+    *,
+    publisher: Any = None,
+    dry_run: bool = False,
+) -> RunReport:
+    """Fetch, render, write the output folder and (with a `publish.Publisher`) commit and push.
+
+    Earlier values come from the data branch when publishing, else from the output folder.
+    With `dry_run` nothing is written anywhere: the report lists what would change.
+    """
+    loaded.require_sources()
     env = os.environ if env is None else env
     out = (output_dir or loaded.output_dir).resolve()
-    loaded.require_sources()
-    previous = read_previous_stats(out)
-    cache = load_cache(out)
-    secrets = tokens(env)
+    previous: Snapshot = publisher.snapshot() if publisher is not None else FolderSnapshot(out)
+    fetched = fetch_sources(loaded.config, previous, env)
+    files, stats = render(fetched, previous)
+    changes = describe_changes(read_json(previous, STATS_FILE), stats)
+    totals = stats.get("totals", {})
+    if dry_run:
+        return RunReport(output_dir=out, results=fetched.results, written=[], changes=changes, totals=totals, dry_run=True)
+    written = write_files(out, files)
+    published = None
+    if publisher is not None:
+        published = publisher.publish(lambda snapshot: render(fetched, snapshot)[0], changes)
+    return RunReport(
+        output_dir=out, results=fetched.results, written=written, changes=changes, totals=totals, published=published
+    )
 
+
+def fetch_sources(config: Config, previous: Snapshot, env: Mapping[str, str]) -> Fetched:
+    """Every configured source at once, each within its own deadline."""
+    cache = load_cache(previous)
+    secrets = tokens(env)
     jobs: dict[str, Callable[[], _SourceOutput]] = {}
     if config.scholar:
         jobs["scholar"] = lambda: _scholar(config.scholar)  # type: ignore[arg-type]
@@ -81,28 +127,38 @@ def run(loaded: LoadedConfig, output_dir: Path | None = None, env: Mapping[str, 
         jobs["github"] = lambda: _github(config.github, secrets["github"], section(cache, "github"))  # type: ignore[arg-type]
     if config.huggingface and (config.huggingface.models or config.huggingface.datasets):
         jobs["huggingface"] = lambda: _huggingface(config.huggingface, secrets["huggingface"])  # type: ignore[arg-type]
-    with ThreadPoolExecutor(max_workers=len(jobs), thread_name_prefix="statsbot-source") as pool:
+    with ThreadPoolExecutor(max_workers=max(1, len(jobs)), thread_name_prefix="statsbot-source") as pool:
         futures = {name: pool.submit(job) for name, job in jobs.items()}
         outputs = {name: future.result() for name, future in futures.items()}
-
-    results = [result for output in outputs.values() for result in output.results]
     github = outputs.get("github")
     if github is not None:
-        results += _carry_forward_user_repos(github, previous)
-    stats = stats_document(results, previous)
+        previous_stats = read_json(previous, STATS_FILE)
+        github.results = github.results + _carry_forward_user_repos(github, previous_stats if isinstance(previous_stats, dict) else None)
+    return Fetched(config=config, outputs=outputs)
+
+
+def render(fetched: Fetched, previous: Snapshot) -> tuple[dict[str, bytes], dict[str, Any]]:
+    """The output files (path -> bytes) and stats.json's content, over what was published before."""
+    config = fetched.config
+    previous_stats = read_json(previous, STATS_FILE)
+    previous_stats = previous_stats if isinstance(previous_stats, dict) else None
+    github = fetched.outputs.get("github")
+    stats = stats_document(fetched.results, previous_stats)
     files: Files = {}
-    for output in outputs.values():
+    for output in fetched.outputs.values():
         files.update(output.files)
-    totals: dict[str, Any] = {}
     if github is not None and config.github is not None:
         user_repos = {login: _repos_of(login, github, stats) for login in config.github.users}
-        totals["github"] = github_totals(stats, config.github.repos, user_repos)
-        files.update(github_total_files(totals["github"]))
-        stats["totals"] = {"github": totals["github"]["all"]}
-        files[CACHE_FILE] = cache_document({"github": _merge_cache(config.github, section(cache, "github"), github.cache)})
+        totals = github_totals(stats, config.github.repos, user_repos)
+        files.update(github_total_files(totals))
+        stats["totals"] = {"github": totals["all"]}
+        old_cache = section(load_cache(previous), "github")
+        files[CACHE_FILE] = cache_document({"github": {**old_cache, **github.cache}})
+    elif isinstance(previous_stats, dict) and isinstance(previous_stats.get("totals"), dict):
+        stats["totals"] = previous_stats["totals"]
     files[STATS_FILE] = stats
-    written = write_files(out, files)
-    return RunReport(output_dir=out, results=results, written=written, totals=totals)
+    files = stabilize(files, previous)
+    return encode(files), files[STATS_FILE]
 
 
 # ------------------------------------------------------------------- per source
@@ -206,11 +262,3 @@ def _repos_of(login: str, github: _SourceOutput, stats: Mapping[str, Any]) -> li
     if login in github.user_repos:
         return github.user_repos[login]
     return [name for name in stats["sources"].get("github", {}) if name.partition("/")[0].lower() == login.lower()]
-
-
-def _merge_cache(settings: GitHubConfig, old: dict[str, Any], new: dict[str, Any]) -> dict[str, Any]:
-    """This run's ETags, plus older ones still useful: configured items not fetched this time."""
-    repos = {f"{settings.api_url}/repos/{name}" for name in settings.repos}
-    listings = tuple(f"{settings.api_url}/users/{login}/repos?" for login in settings.users)
-    kept = {url: entry for url, entry in old.items() if url in repos or url.startswith(listings)}
-    return {**kept, **new}
