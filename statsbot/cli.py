@@ -41,6 +41,10 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", parents=[common], help="fetch every configured source and write the outputs")
     run.add_argument("--config", metavar="PATH", help="config file (default: $STATSBOT_CONFIG, else ./statsbot.toml)")
     run.add_argument("--output", metavar="DIR", help="output folder (default: [output] dir, 'output')")
+    publishing = run.add_mutually_exclusive_group()
+    publishing.add_argument("--no-push", action="store_true", help="commit to the local data branch, do not push")
+    publishing.add_argument("--no-publish", action="store_true", help="write the output folder only, no git")
+    publishing.add_argument("--dry-run", action="store_true", help="fetch and print what would change; write nothing")
     run.set_defaults(handler=cmd_run)
 
     demo = commands.add_parser("demo", parents=[common], help="the whole pipeline offline, on bundled Scholar pages")
@@ -70,11 +74,23 @@ def setup_logging(verbose: int, quiet: bool) -> None:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from statsbot.config import load_config
+    from statsbot.publish import Publisher, find_repository
     from statsbot.runner import run
 
     loaded = load_config(args.config)
-    report = run(loaded, Path(args.output) if args.output else None)
+    loaded.require_sources()
+    publisher = None
+    if not args.no_publish:
+        repo = find_repository(loaded.config.publish, loaded.base_dir, Path.cwd())
+        if repo is None:
+            log.info("not in a git repository: writing the output folder only")
+        else:
+            publisher = Publisher(loaded.config.publish, repo, os.environ, push=not args.no_push)
+    report = run(loaded, Path(args.output) if args.output else None, publisher=publisher, dry_run=args.dry_run)
     print(format_summary(report))
+    if report.publish_error:
+        print(f"statsbot: {report.publish_error}", file=sys.stderr)
+        return EXIT_FAILURE
     return EXIT_SOME_FAILED if report.failed else EXIT_OK
 
 
@@ -148,7 +164,13 @@ def format_summary(report) -> str:  # type: ignore[no-untyped-def]
     every = report.totals.get("github")
     if every:
         lines.append(f"github total: {every['stars']} stars, {every['forks']} forks in {every['repositories']} repositories")
-    lines.append(f"wrote {len(report.written)} files to {report.output_dir}")
+    if report.dry_run:
+        lines.append("dry run: nothing written" + ("; would change:" if report.changes else "; nothing would change"))
+        lines.extend(f"  {change}" for change in report.changes)
+        return "\n".join(lines)
+    lines.append(f"wrote {len(report.written)} changed files to {report.output_dir}")
+    if report.published is not None:
+        lines.append(report.published.describe())
     return "\n".join(lines)
 
 

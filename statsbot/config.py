@@ -10,7 +10,7 @@ import os
 import re
 import sys
 from pathlib import Path
-from typing import Annotated, Any, Mapping
+from typing import Annotated, Any, Literal, Mapping
 from urllib.parse import urlsplit
 
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -162,6 +162,42 @@ def _unique(values: list[str], what: str) -> list[str]:
     return values
 
 
+_BRANCH = re.compile(r"(?!-)(?!.*\.\.)(?!.*//)(?!.*@\{)[A-Za-z0-9._/-]+(?<![./])(?<!\.lock)")
+_REMOTE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def validate_branch(value: str) -> str:
+    if not isinstance(value, str) or not _BRANCH.fullmatch(value) or "/." in value or value.startswith("."):
+        raise ValueError(f"must be a plain git branch name such as google-scholar-stats, got {_show(value)}")
+    return value
+
+
+def validate_remote(value: str) -> str:
+    if not isinstance(value, str) or not _REMOTE.fullmatch(value):
+        raise ValueError(f"must be the name of a git remote such as origin, got {_show(value)}")
+    return value
+
+
+def validate_message(value: str) -> str:
+    if not value.strip() or "\n" in value or len(value) > 200:
+        raise ValueError("must be one non-empty line of at most 200 characters")
+    return value
+
+
+class PublishConfig(_Section):
+    """``[publish]``: the data branch that homepages read."""
+
+    branch: str = "google-scholar-stats"
+    remote: str = "origin"
+    repo: str | None = None  # default: the git repository around the current folder
+    history: Literal["keep", "squash"] = "keep"
+    message: str = "statsbot: update stats"
+
+    _check_branch = field_validator("branch")(classmethod(lambda cls, v: validate_branch(v)))
+    _check_remote = field_validator("remote")(classmethod(lambda cls, v: validate_remote(v)))
+    _check_message = field_validator("message")(classmethod(lambda cls, v: validate_message(v)))
+
+
 class OutputConfig(_Section):
     """``[output]``: where the files are written."""
 
@@ -175,6 +211,7 @@ class Config(_Section):
     github: GitHubConfig | None = None
     huggingface: HuggingFaceConfig | None = None
     output: OutputConfig = OutputConfig()
+    publish: PublishConfig = PublishConfig()
 
     def has_sources(self) -> bool:
         return bool(

@@ -48,6 +48,7 @@ class RunReport(BaseModel):
     totals: dict[str, Any] = {}
     dry_run: bool = False
     published: Any = None  # a publish.PublishResult when the run published
+    publish_error: str | None = None  # why publishing failed (the output folder was written)
 
     @property
     def failed(self) -> list[ItemResult]:
@@ -109,10 +110,23 @@ def run(
         return RunReport(output_dir=out, results=fetched.results, written=[], changes=changes, totals=totals, dry_run=True)
     written = write_files(out, files)
     published = None
+    publish_error = None
     if publisher is not None:
-        published = publisher.publish(lambda snapshot: render(fetched, snapshot)[0], changes)
+        from statsbot.publish import PublishError
+
+        try:
+            published = publisher.publish(lambda snapshot: render(fetched, snapshot)[0], changes)
+        except PublishError as exc:
+            publish_error = str(exc)
+            log.error("%s", publish_error)
     return RunReport(
-        output_dir=out, results=fetched.results, written=written, changes=changes, totals=totals, published=published
+        output_dir=out,
+        results=fetched.results,
+        written=written,
+        changes=changes,
+        totals=totals,
+        published=published,
+        publish_error=publish_error,
     )
 
 

@@ -1,0 +1,362 @@
+"""Publishing to the data branch, from git objects only.
+
+The commit is built with a temporary index (``read-tree``, ``update-index``,
+``write-tree``, ``commit-tree``), so the user's working tree, index, ``HEAD``,
+current branch and stash are never touched, whatever is checked out and however
+dirty it is. The new tree is the branch tip's tree with this run's files laid over
+it: a source that failed leaves its earlier files in place.
+
+* No change, no commit: when every file's blob equals the tip's, nothing is
+  written, committed or pushed.
+* ``history = "keep"`` adds one commit on the tip and never force-pushes;
+  ``"squash"`` replaces the branch with one parentless commit, pushed with
+  ``--force-with-lease`` against the tip it was built from.
+* A push rejected because the branch moved is retried: fetch, render again over
+  the new tip, commit, push; a bounded number of times.
+* With ``$GITHUB_TOKEN`` (or ``$GH_TOKEN``) and an https remote, the token reaches
+  git as an HTTP header through ``GIT_CONFIG_*`` environment variables, one
+  command at a time (as actions/checkout does, but never written to
+  ``.git/config``, never in a URL, and redacted from every message).
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+import os
+import random
+import re
+import subprocess
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Mapping, Sequence
+from urllib.parse import urlsplit
+
+from statsbot.config import PublishConfig
+from statsbot.errors import ConfigError, StatsbotError, one_line
+from statsbot.snapshot import EmptySnapshot, Snapshot
+
+log = logging.getLogger("statsbot.publish")
+
+MAX_PUSH_TRIES = 5
+NETWORK_TIMEOUT = 180.0
+LOCAL_TIMEOUT = 120.0
+ACTIONS_NAME = "github-actions[bot]"
+ACTIONS_EMAIL = "41898282+github-actions[bot]@users.noreply.github.com"
+FALLBACK_NAME = "statsbot"
+FALLBACK_EMAIL = "statsbot@localhost"
+PERMISSION_ADVICE = (
+    "the token may not push to this repository (HTTP 403). In a GitHub Actions workflow add "
+    "'permissions: contents: write' (the default GITHUB_TOKEN is read-only); elsewhere use a token "
+    "with write access to the repository's contents"
+)
+_RACE = re.compile(r"\[rejected\]|non-fast-forward|fetch first|stale info|cannot lock ref|failed to update ref|failed to lock")
+_AUTH = re.compile(r"\b403\b|\b401\b|Permission to .* denied|Authentication failed|could not read Username|terminal prompts disabled")
+_MISSING_BRANCH = re.compile(r"couldn't find remote ref", re.IGNORECASE)
+_LOOPBACK = ("127.0.0.1", "localhost", "::1")
+
+
+class PublishError(StatsbotError):
+    """The outputs could not be committed or pushed."""
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    status: str  # "pushed", "committed" (local branch only) or "unchanged"
+    branch: str
+    commit: str | None
+    files_changed: int
+    tries: int
+    remote: str | None
+
+    def describe(self) -> str:
+        where = f"{self.remote}/{self.branch}" if self.remote else f"local branch {self.branch}"
+        if self.status == "unchanged":
+            return f"published: nothing changed on {where}; no commit"
+        verb = "pushed to" if self.status == "pushed" else "committed to"
+        retried = f" after {self.tries} tries" if self.tries > 1 else ""
+        return f"published: {self.files_changed} files changed, commit {self.commit[:12]} {verb} {where}{retried}"  # type: ignore[index]
+
+
+def blob_sha(data: bytes) -> str:
+    """The object id git gives these bytes as a blob."""
+    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+class Git:
+    """Runs git in one repository with a bounded time, no prompts, and secrets redacted from errors."""
+
+    def __init__(self, repo: Path, env: Mapping[str, str], secrets: Sequence[str] = ()) -> None:
+        self.repo = repo
+        self.secrets = [s for s in secrets if s]
+        base = {k: v for k, v in env.items() if not k.startswith("GIT_CONFIG_") and k not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")}
+        base.update({"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "LANGUAGE": "C"})
+        base.setdefault("GIT_ASKPASS", "")
+        self._env = base
+        self._config_env: dict[str, str] = {}
+
+    def with_config(self, pairs: Sequence[tuple[str, str]]) -> None:
+        """Configuration for network commands only, passed the way `git -c` would be but not in argv."""
+        self._config_env = {"GIT_CONFIG_COUNT": str(len(pairs))}
+        for i, (key, value) in enumerate(pairs):
+            self._config_env[f"GIT_CONFIG_KEY_{i}"] = key
+            self._config_env[f"GIT_CONFIG_VALUE_{i}"] = value
+
+    def run(
+        self,
+        *args: str,
+        input: bytes | None = None,
+        env: Mapping[str, str] | None = None,
+        network: bool = False,
+        check: bool = True,
+    ) -> subprocess.CompletedProcess[bytes]:
+        command_env = {**self._env, **(self._config_env if network else {}), **(env or {})}
+        try:
+            done = subprocess.run(
+                ["git", "-C", str(self.repo), *args],
+                input=input,
+                env=command_env,
+                capture_output=True,
+                timeout=NETWORK_TIMEOUT if network else LOCAL_TIMEOUT,
+                check=False,
+            )
+        except subprocess.TimeoutExpired:
+            raise PublishError(f"git {args[0]} did not finish within {NETWORK_TIMEOUT if network else LOCAL_TIMEOUT:g} s") from None
+        except FileNotFoundError:
+            raise PublishError("git is not installed (or not on PATH)") from None
+        if check and done.returncode != 0:
+            raise PublishError(f"git {args[0]} failed: {self.redact(done.stderr.decode(errors='replace'))}")
+        return done
+
+    def out(self, *args: str, **kwargs: object) -> str:
+        return self.run(*args, **kwargs).stdout.decode().strip()  # type: ignore[arg-type]
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, "***")
+        text = re.sub(r"(https?://)[^/@\s]+@", r"\1***@", text)
+        return one_line(text, 400)
+
+
+class GitSnapshot:
+    """The files of one commit on the data branch."""
+
+    def __init__(self, git: Git, commit: str | None) -> None:
+        self.git = git
+        self.commit = commit
+
+    def read(self, relpath: str) -> bytes | None:
+        if self.commit is None:
+            return None
+        done = self.git.run("cat-file", "blob", f"{self.commit}:{relpath}", check=False)
+        return done.stdout if done.returncode == 0 else None
+
+    def entries(self) -> dict[str, str]:
+        """Path -> blob id of every file in the commit."""
+        if self.commit is None:
+            return {}
+        listing = self.git.run("ls-tree", "-r", "-z", "--full-tree", self.commit).stdout.decode()
+        entries = {}
+        for record in filter(None, listing.split("\0")):
+            meta, path = record.split("\t", 1)
+            mode, kind, sha = meta.split()
+            if kind == "blob":
+                entries[path] = sha
+        return entries
+
+
+def find_repository(settings: PublishConfig, base_dir: Path, cwd: Path) -> Path | None:
+    """`[publish] repo` (relative to the config file), else the repository around `cwd`; None if there is none."""
+    start = (base_dir / settings.repo) if settings.repo else cwd
+    done = subprocess.run(
+        ["git", "-C", str(start), "rev-parse", "--show-toplevel"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        env={**os.environ, "LC_ALL": "C"},
+    ) if start.is_dir() else None
+    if done is None or done.returncode != 0:
+        if settings.repo:
+            raise ConfigError(f"publish.repo: {start} is not a git repository")
+        return None
+    return Path(done.stdout.strip())
+
+
+class Publisher:
+    """Reads the data branch before a run and commits (and pushes) the outputs after it."""
+
+    def __init__(self, settings: PublishConfig, repo: Path, env: Mapping[str, str], *, push: bool = True) -> None:
+        self.settings = settings
+        self.branch = settings.branch
+        self.remote = settings.remote
+        self.env = env
+        token = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN") or ""
+        header = base64.b64encode(f"x-access-token:{token}".encode()).decode() if token else ""
+        self.git = Git(repo, env, secrets=[token, header])
+        remotes = self.git.out("remote").split()
+        if push and self.remote not in remotes:
+            log.warning("no git remote named %r in %s: committing to the local branch only", self.remote, repo)
+            push = False
+        self.push = push
+        self._check_not_checked_out_for_local_commits()
+        self.url = self.git.out("remote", "get-url", self.remote) if self.remote in remotes else ""
+        if token and self.url:
+            self._authenticate(token, header)
+        self._tip: str | None = None
+        self._fetched = False
+
+    # ------------------------------------------------------------------ reading
+
+    def snapshot(self) -> Snapshot:
+        """The data branch as published (fetched from the remote first when pushing)."""
+        self._tip = self._current_tip()
+        self._fetched = True
+        return GitSnapshot(self.git, self._tip) if self._tip else EmptySnapshot()
+
+    def _current_tip(self) -> str | None:
+        if not self.push:
+            local = self._resolve(f"refs/heads/{self.branch}")
+            if local or not self.url:
+                return local
+        if not self.url:
+            return None
+        done = self.git.run(
+            "fetch", "--no-tags", "--quiet", self.remote,
+            f"+refs/heads/{self.branch}:refs/remotes/{self.remote}/{self.branch}",
+            network=True, check=False,
+        )
+        if done.returncode != 0:
+            stderr = done.stderr.decode(errors="replace")
+            if _MISSING_BRANCH.search(stderr):
+                return None  # the first run: the branch does not exist yet
+            raise PublishError(f"could not fetch {self.remote}/{self.branch}: {self._explain(stderr)}")
+        return self._resolve(f"refs/remotes/{self.remote}/{self.branch}")
+
+    def _resolve(self, ref: str) -> str | None:
+        done = self.git.run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+        if done.returncode != 0:
+            return None
+        return done.stdout.decode().strip() or None
+
+    # ------------------------------------------------------------------ writing
+
+    def publish(self, render: Callable[[Snapshot], Mapping[str, bytes]], changes: Sequence[str] = ()) -> PublishResult:
+        """Commit `render(snapshot of the tip)` over the tip; push; on a race, again over the new tip."""
+        if not self._fetched:
+            self.snapshot()
+        tip = self._tip
+        for attempt in range(1, MAX_PUSH_TRIES + 1):
+            snapshot = GitSnapshot(self.git, tip)
+            files = render(snapshot if tip else EmptySnapshot())
+            commit, changed = self._commit(tip, snapshot, files, changes)
+            if commit is None:
+                return PublishResult("unchanged", self.branch, tip, 0, attempt, self.remote if self.push else None)
+            if not self.push:
+                self.git.run("update-ref", f"refs/heads/{self.branch}", commit, tip or "0" * 40)
+                return PublishResult("committed", self.branch, commit, changed, attempt, None)
+            pushed, stderr = self._push(commit, tip)
+            if pushed:
+                self.git.run("update-ref", f"refs/remotes/{self.remote}/{self.branch}", commit)
+                return PublishResult("pushed", self.branch, commit, changed, attempt, self.remote)
+            if not _RACE.search(stderr):
+                raise PublishError(f"push to {self.remote}/{self.branch} failed: {self._explain(stderr)}")
+            log.info("%s/%s moved while this run worked; building again on the new tip (try %d of %d)",
+                     self.remote, self.branch, attempt + 1, MAX_PUSH_TRIES)
+            time.sleep(random.uniform(0.05, 0.3 * attempt))
+            tip = self._current_tip()
+        raise PublishError(f"gave up after {MAX_PUSH_TRIES} tries: {self.remote}/{self.branch} kept moving")
+
+    def _commit(
+        self, tip: str | None, snapshot: GitSnapshot, files: Mapping[str, bytes], changes: Sequence[str]
+    ) -> tuple[str | None, int]:
+        """A commit of the tip's tree with `files` laid over it, or None when nothing would change."""
+        existing = snapshot.entries()
+        wanted = {path: blob_sha(data) for path, data in files.items()}
+        changed = sorted(path for path, sha in wanted.items() if existing.get(path) != sha)
+        if not changed:
+            return None, 0
+        with tempfile.TemporaryDirectory(prefix="statsbot-publish-") as scratch:
+            sources = []
+            for i, path in enumerate(changed):
+                source = Path(scratch) / f"blob-{i}"
+                source.write_bytes(files[path])
+                sources.append(str(source))
+            written = self.git.out("hash-object", "-w", "--stdin-paths", input="\n".join(sources).encode()).split()
+            if written != [wanted[path] for path in changed]:
+                raise PublishError("git stored different bytes than statsbot wrote")
+            index = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
+            if tip:
+                self.git.run("read-tree", tip, env=index)
+            else:
+                self.git.run("read-tree", "--empty", env=index)
+            lines = "".join(f"100644 blob {wanted[path]}\t{path}\n" for path in changed)
+            self.git.run("update-index", "--add", "--index-info", input=lines.encode(), env=index)
+            tree = self.git.out("write-tree", env=index)
+        parents = ["-p", tip] if tip and self.settings.history == "keep" else []
+        message = self.settings.message
+        if changes:
+            shown = list(changes[:50]) + ([f"... and {len(changes) - 50} more"] if len(changes) > 50 else [])
+            message += "\n\n" + "\n".join(shown)
+        commit = self.git.out("commit-tree", tree, *parents, input=message.encode() + b"\n", env=self._identity())
+        return commit, len(changed)
+
+    def _push(self, commit: str, tip: str | None) -> tuple[bool, str]:
+        args = ["push", "--porcelain", "--no-verify"]
+        if self.settings.history == "squash":
+            args.append(f"--force-with-lease=refs/heads/{self.branch}:{tip or ''}")
+        args += [self.remote, f"{commit}:refs/heads/{self.branch}"]
+        done = self.git.run(*args, network=True, check=False)
+        output = done.stdout.decode(errors="replace") + "\n" + done.stderr.decode(errors="replace")
+        return done.returncode == 0, output
+
+    def _explain(self, stderr: str) -> str:
+        if _AUTH.search(stderr):
+            return PERMISSION_ADVICE + f" (git said: {self.git.redact(stderr)[:200]})"
+        return self.git.redact(stderr)
+
+    # ---------------------------------------------------------------- identity
+
+    def _identity(self) -> dict[str, str]:
+        if self.env.get("GITHUB_ACTIONS") == "true":
+            name, email = ACTIONS_NAME, ACTIONS_EMAIL
+        elif self.env.get("GIT_AUTHOR_NAME") and self.env.get("GIT_AUTHOR_EMAIL"):
+            return {}
+        else:
+            name = self.git.run("config", "user.name", check=False).stdout.decode().strip()
+            email = self.git.run("config", "user.email", check=False).stdout.decode().strip()
+            if name and email:
+                return {}
+            name, email = FALLBACK_NAME, FALLBACK_EMAIL
+        return {
+            "GIT_AUTHOR_NAME": name,
+            "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": name,
+            "GIT_COMMITTER_EMAIL": email,
+        }
+
+    # -------------------------------------------------------------------- auth
+
+    def _authenticate(self, token: str, header: str) -> None:
+        parts = urlsplit(self.url)
+        secure = parts.scheme == "https" or (parts.scheme == "http" and parts.hostname in _LOOPBACK)
+        if not secure:
+            if parts.scheme == "http":
+                log.warning("not sending $GITHUB_TOKEN over plain http to %s", parts.hostname)
+            return  # ssh and file remotes bring their own credentials
+        prefix = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/"
+        key = f"http.{prefix}.extraheader"
+        # An empty value first clears any header set in git config (actions/checkout leaves one).
+        self.git.with_config([(key, ""), (key, f"AUTHORIZATION: basic {header}")])
+
+    def _check_not_checked_out_for_local_commits(self) -> None:
+        if self.push:
+            return
+        head = self.git.run("symbolic-ref", "-q", "HEAD", check=False).stdout.decode().strip()
+        if head == f"refs/heads/{self.branch}":
+            raise PublishError(
+                f"the data branch {self.branch!r} is checked out in {self.git.repo}; "
+                "statsbot will not move it under your working tree (check out another branch)"
+            )
