@@ -1,7 +1,7 @@
 """Publishing to the data branch, from git objects only.
 
-The commit is built with a temporary index (``read-tree``, ``update-index``,
-``write-tree``, ``commit-tree``), so the user's working tree, index, ``HEAD``,
+The commit is built by one ``git fast-import`` on the branch tip (a single pack
+with every new blob and tree), so the user's working tree, index, ``HEAD``,
 current branch and stash are never touched, whatever is checked out and however
 dirty it is. The new tree is the branch tip's tree with this run's files laid over
 it: a source that failed leaves its earlier files in place.
@@ -28,7 +28,6 @@ import os
 import random
 import re
 import subprocess
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -79,6 +78,10 @@ class PublishResult:
         verb = "pushed to" if self.status == "pushed" else "committed to"
         retried = f" after {self.tries} tries" if self.tries > 1 else ""
         return f"published: {self.files_changed} files changed, commit {self.commit[:12]} {verb} {where}{retried}"  # type: ignore[index]
+
+
+def _data(payload: bytes) -> bytes:
+    return b"data %d\n" % len(payload) + payload + b"\n"
 
 
 def blob_sha(data: bytes) -> str:
@@ -278,29 +281,30 @@ class Publisher:
         changed = sorted(path for path, sha in wanted.items() if existing.get(path) != sha)
         if not changed:
             return None, 0
-        with tempfile.TemporaryDirectory(prefix="statsbot-publish-") as scratch:
-            sources = []
-            for i, path in enumerate(changed):
-                source = Path(scratch) / f"blob-{i}"
-                source.write_bytes(files[path])
-                sources.append(str(source))
-            written = self.git.out("hash-object", "-w", "--stdin-paths", input="\n".join(sources).encode()).split()
-            if written != [wanted[path] for path in changed]:
-                raise PublishError("git stored different bytes than statsbot wrote")
-            index = {"GIT_INDEX_FILE": str(Path(scratch) / "index")}
-            if tip:
-                self.git.run("read-tree", tip, env=index)
-            else:
-                self.git.run("read-tree", "--empty", env=index)
-            lines = "".join(f"100644 blob {wanted[path]}\t{path}\n" for path in changed)
-            self.git.run("update-index", "--add", "--index-info", input=lines.encode(), env=index)
-            tree = self.git.out("write-tree", env=index)
-        parents = ["-p", tip] if tip and self.settings.history == "keep" else []
         message = self.settings.message
         if changes:
             shown = list(changes[:50]) + ([f"... and {len(changes) - 50} more"] if len(changes) > 50 else [])
             message += "\n\n" + "\n".join(shown)
-        commit = self.git.out("commit-tree", tree, *parents, input=message.encode() + b"\n", env=self._identity())
+        identity = self._identity()
+        author = self.git.out("var", "GIT_AUTHOR_IDENT", env=identity)
+        committer = self.git.out("var", "GIT_COMMITTER_IDENT", env=identity)
+        # One git fast-import writes every blob, tree and the commit into a single pack:
+        # far cheaper than a loose object per file, and it never touches an index.
+        scratch_ref = f"refs/statsbot/publish-{os.getpid()}-{random.randrange(1 << 30)}"
+        stream = [f"commit {scratch_ref}\nauthor {author}\ncommitter {committer}\n".encode(), _data(message.encode() + b"\n")]
+        if tip:
+            stream.append(f"from {tip}\n".encode())
+        for path in changed:
+            stream.append(f"M 100644 inline {path}\n".encode())
+            stream.append(_data(files[path]))
+        stream.append(b"done\n")
+        self.git.run("fast-import", "--quiet", "--done", input=b"".join(stream))
+        try:
+            commit = self.git.out("rev-parse", "--verify", scratch_ref)
+        finally:
+            self.git.run("update-ref", "-d", scratch_ref, check=False)
+        if tip and self.settings.history == "squash":  # the same tree, without the history
+            commit = self.git.out("commit-tree", f"{commit}^{{tree}}", input=message.encode() + b"\n", env=identity)
         return commit, len(changed)
 
     def _push(self, commit: str, tip: str | None) -> tuple[bool, str]:
@@ -354,9 +358,13 @@ class Publisher:
     def _check_not_checked_out_for_local_commits(self) -> None:
         if self.push:
             return
-        head = self.git.run("symbolic-ref", "-q", "HEAD", check=False).stdout.decode().strip()
-        if head == f"refs/heads/{self.branch}":
-            raise PublishError(
-                f"the data branch {self.branch!r} is checked out in {self.git.repo}; "
-                "statsbot will not move it under your working tree (check out another branch)"
-            )
+        listing = self.git.out("worktree", "list", "--porcelain")
+        ref = f"branch refs/heads/{self.branch}"
+        for block in listing.split("\n\n"):
+            lines = block.splitlines()
+            if ref in lines:
+                where = lines[0].removeprefix("worktree ")
+                raise PublishError(
+                    f"the data branch {self.branch!r} is checked out in {where}; statsbot will not move it "
+                    "under a working tree (check out another branch there, or push instead of --no-push)"
+                )
