@@ -95,16 +95,23 @@ class Git:
     def __init__(self, repo: Path, env: Mapping[str, str], secrets: Sequence[str] = ()) -> None:
         self.repo = repo
         self.secrets = [s for s in secrets if s]
-        base = {k: v for k, v in env.items() if not k.startswith("GIT_CONFIG_") and k not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")}
+        base = {k: v for k, v in env.items() if k not in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE")}
         base.update({"GIT_TERMINAL_PROMPT": "0", "LC_ALL": "C", "LANGUAGE": "C"})
         base.setdefault("GIT_ASKPASS", "")
         self._env = base
         self._config_env: dict[str, str] = {}
 
     def with_config(self, pairs: Sequence[tuple[str, str]]) -> None:
-        """Configuration for network commands only, passed the way `git -c` would be but not in argv."""
-        self._config_env = {"GIT_CONFIG_COUNT": str(len(pairs))}
-        for i, (key, value) in enumerate(pairs):
+        """Configuration for network commands only, passed the way `git -c` would be but not in argv.
+
+        Entries already given through ``GIT_CONFIG_COUNT`` are kept; ours come after them.
+        """
+        try:
+            start = int(self._env.get("GIT_CONFIG_COUNT", "0"))
+        except ValueError:
+            start = 0
+        self._config_env = {"GIT_CONFIG_COUNT": str(start + len(pairs))}
+        for i, (key, value) in enumerate(pairs, start):
             self._config_env[f"GIT_CONFIG_KEY_{i}"] = key
             self._config_env[f"GIT_CONFIG_VALUE_{i}"] = value
 
