@@ -1,7 +1,8 @@
 """The `statsbot` command: a thin shell over `statsbot.runner`.
 
-Exit codes: 0 every item fetched; 3 outputs written but some item failed (its
-previous values are kept); 2 usage or config error; 1 unexpected failure.
+Exit codes: 0 every item fresh; 3 published, but some items stale (their earlier
+values kept) or never fetched; 2 usage or config error; 1 publishing failed or an
+unexpected failure. `--allow-stale` turns 3 into 0.
 """
 
 from __future__ import annotations
@@ -15,14 +16,15 @@ from pathlib import Path
 from typing import Sequence
 
 from statsbot import __version__
-from statsbot.errors import ConfigError, StatsbotError
+from statsbot.errors import ConfigError, StatsbotError, one_line
+from statsbot.redact import RedactingFormatter, register_environment
 
 log = logging.getLogger("statsbot")
 
 EXIT_OK = 0
 EXIT_FAILURE = 1
 EXIT_USAGE = 2
-EXIT_SOME_FAILED = 3
+EXIT_STALE = 3
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -45,6 +47,8 @@ def build_parser() -> argparse.ArgumentParser:
     publishing.add_argument("--no-push", action="store_true", help="commit to the local data branch, do not push")
     publishing.add_argument("--no-publish", action="store_true", help="write the output folder only, no git")
     publishing.add_argument("--dry-run", action="store_true", help="fetch and print what would change; write nothing")
+    run.add_argument("--accept-drops", action="store_true", help="publish values that fell by more than max_drop_percent")
+    run.add_argument("--allow-stale", action="store_true", help="exit 0, not 3, when some items are stale")
     run.set_defaults(handler=cmd_run)
 
     demo = commands.add_parser("demo", parents=[common], help="the whole pipeline offline, on bundled Scholar pages")
@@ -61,7 +65,7 @@ def setup_logging(verbose: int, quiet: bool) -> None:
     level = logging.WARNING if quiet else logging.DEBUG if verbose else logging.INFO
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(
-        logging.Formatter("%(levelname)s %(name)s: %(message)s" if verbose else "%(levelname)s: %(message)s")
+        RedactingFormatter("%(levelname)s %(name)s: %(message)s" if verbose else "%(levelname)s: %(message)s")
     )
     root = logging.getLogger()
     root.handlers[:] = [handler]
@@ -86,12 +90,20 @@ def cmd_run(args: argparse.Namespace) -> int:
             log.info("not in a git repository: writing the output folder only")
         else:
             publisher = Publisher(loaded.config.publish, repo, os.environ, push=not args.no_push)
-    report = run(loaded, Path(args.output) if args.output else None, publisher=publisher, dry_run=args.dry_run)
+    report = run(
+        loaded,
+        Path(args.output) if args.output else None,
+        publisher=publisher,
+        dry_run=args.dry_run,
+        accept_drops=args.accept_drops,
+    )
     print(format_summary(report))
     if report.publish_error:
         print(f"statsbot: {report.publish_error}", file=sys.stderr)
         return EXIT_FAILURE
-    return EXIT_SOME_FAILED if report.failed else EXIT_OK
+    if report.stale and not args.allow_stale:
+        return EXIT_STALE
+    return EXIT_OK
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
@@ -108,7 +120,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
     print()
     print(f"Look at {report.output_dir / 'gs_data.json'} (what an AcadHomepage site reads)")
     print(f"and the badges under {report.output_dir / 'badges'} (shields.io endpoint JSON).")
-    return EXIT_SOME_FAILED if report.failed else EXIT_OK
+    return EXIT_STALE if report.stale else EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -182,7 +194,9 @@ def _title(result) -> str:  # type: ignore[no-untyped-def]
 
 
 def _failure_line(result) -> str:  # type: ignore[no-untyped-def]
-    return f"{_title(result)}: FAILED: {result.error} (its previous files are kept)"
+    if result.status == "stale":
+        return f"{_title(result)}: STALE: {result.error} (values from {result.last_success_at} kept)"
+    return f"{_title(result)}: ERROR: {result.error} (no earlier value to keep)"
 
 
 def _tree(paths: Sequence[str], limit: int = 12) -> list[str]:
@@ -195,19 +209,20 @@ def _tree(paths: Sequence[str], limit: int = 12) -> list[str]:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
+    register_environment(os.environ)
     setup_logging(getattr(args, "verbose", 0), getattr(args, "quiet", False))
     try:
         return args.handler(args)
     except ConfigError as exc:
-        print(f"statsbot: {exc}", file=sys.stderr)
+        print(f"statsbot: {one_line(str(exc), 2000)}", file=sys.stderr)
         return EXIT_USAGE
     except StatsbotError as exc:
-        print(f"statsbot: {exc}", file=sys.stderr)
+        print(f"statsbot: {one_line(str(exc), 2000)}", file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         print("statsbot: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug: one line by default, the traceback with -v
         log.debug("unexpected error", exc_info=True)
-        print(f"statsbot: unexpected error: {type(exc).__name__}: {exc} (run with -v for details)", file=sys.stderr)
+        print(f"statsbot: unexpected error: {type(exc).__name__}: {one_line(str(exc))} (run with -v for details)", file=sys.stderr)
         return EXIT_FAILURE

@@ -198,6 +198,14 @@ class PublishConfig(_Section):
     _check_message = field_validator("message")(classmethod(lambda cls, v: validate_message(v)))
 
 
+class RunConfig(_Section):
+    """``[run]``: limits and rules for the whole run."""
+
+    deadline_seconds: float = Field(600.0, gt=0, le=6 * 3600)
+    max_drop_percent: float = Field(20.0, ge=0, le=100)
+    stale_after_days: float = Field(7.0, ge=0, le=3650)
+
+
 class OutputConfig(_Section):
     """``[output]``: where the files are written."""
 
@@ -212,6 +220,7 @@ class Config(_Section):
     huggingface: HuggingFaceConfig | None = None
     output: OutputConfig = OutputConfig()
     publish: PublishConfig = PublishConfig()
+    run: RunConfig = RunConfig()
 
     def has_sources(self) -> bool:
         return bool(

@@ -18,6 +18,8 @@ class DeadlineExceeded(SourceError):
 
 
 def one_line(text: str, limit: int = 300) -> str:
-    """Collapse whitespace so a message fits on one log line, and bound its length."""
-    flat = " ".join(str(text).split())
+    """Collapse whitespace so a message fits on one log line, bound its length, hide secrets."""
+    from statsbot.redact import redact
+
+    flat = " ".join(redact(str(text)).split())
     return flat if len(flat) <= limit else flat[: limit - 1] + "…"

@@ -13,7 +13,9 @@ import re
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from statsbot.badges import count_badge, metric_badge
+from pydantic import ValidationError
+
+from statsbot.badges import DEFAULT_CACHE_SECONDS, Badge, count_badge, metric_badge
 from statsbot.jsonio import dumps, write_bytes_atomic
 from statsbot.snapshot import Snapshot, read_json
 from statsbot.results import ItemResult, iso_utc, utc_now
@@ -25,6 +27,7 @@ STATS_SCHEMA_VERSION = 1
 SCHOLAR_LOGO = "googlescholar"
 GITHUB_LOGO = "github"
 HF_LOGO = "huggingface"
+STALE_COLOR = "lightgrey"
 _PART = re.compile(r"[A-Za-z0-9_.-]+")
 
 Files = dict[str, Any]
@@ -112,8 +115,10 @@ def huggingface_files(results: Iterable[ItemResult]) -> Files:
 
 
 def stats_document(results: Iterable[ItemResult], previous: Mapping[str, Any] | None) -> dict[str, Any]:
-    """`stats.json`. Nothing published before is dropped: an item that failed keeps its
-    previous metrics and fetch time, and items this run did not look at keep their entries."""
+    """`stats.json`: this run's (settled) items over the previous document.
+
+    Nothing published before is dropped: items this run did not look at keep their entries.
+    """
     old_sources = (previous or {}).get("sources") if isinstance(previous, Mapping) else None
     old_sources = old_sources if isinstance(old_sources, Mapping) else {}
     sources: dict[str, dict[str, Any]] = {
@@ -122,21 +127,60 @@ def stats_document(results: Iterable[ItemResult], previous: Mapping[str, Any] | 
         if isinstance(items, Mapping)
     }
     for result in results:
-        entry = result.stats_entry()
-        if result.status != "ok":
-            old = sources.get(result.source, {}).get(result.item)
-            if old is not None:
-                entry["metrics"] = old.get("metrics") or {}
-                entry["fetched_at"] = old.get("fetched_at")
-        sources.setdefault(result.source, {})[result.item] = entry
+        sources.setdefault(result.source, {})[result.item] = result.stats_entry()
     return {"schema_version": STATS_SCHEMA_VERSION, "generated_at": iso_utc(utc_now()), "sources": sources}
 
 
-def stabilize(files: Files, previous: Snapshot) -> Files:
-    """Keep earlier timestamps where nothing else changed, so an unchanged run changes no byte.
+def item_badges(result: ItemResult, previous: Snapshot) -> dict[str, tuple[str, str | None]]:
+    """The badge files of one item: path -> (label, logo)."""
+    if result.source == "scholar":
+        base = f"badges/scholar/{result.item}"
+        paths = {f"{base}/{name}.json": (name, SCHOLAR_LOGO) for name in ("citations", "h-index", "i10-index")}
+        paths.update({path: ("citations", SCHOLAR_LOGO) for path in previous.list(f"{base}/papers/")})
+        return paths
+    if result.source == "github":
+        base = f"badges/github/{result.item}"
+        return {f"{base}/stars.json": ("stars", GITHUB_LOGO), f"{base}/forks.json": ("forks", GITHUB_LOGO)}
+    if result.source == "huggingface":
+        base = f"badges/huggingface/{result.item}"
+        return {
+            f"{base}/downloads.json": ("downloads/month", HF_LOGO),
+            f"{base}/downloads-all-time.json": ("downloads", HF_LOGO),
+            f"{base}/likes.json": ("likes", HF_LOGO),
+        }
+    return {}
 
-    Per item, `fetched_at` is kept when the entry is otherwise equal; `generated_at`
-    (stats.json) and `updated` (gs_data.json) when the rest of the file is equal.
+
+def grey_badges(result: ItemResult, previous: Snapshot) -> Files:
+    """A stale item's published badges, same numbers, coloured lightgrey so the owner notices."""
+    files: Files = {}
+    for path in item_badges(result, previous):
+        old = read_json(previous, path)
+        try:
+            badge = Badge.model_validate(old)
+        except ValidationError:
+            continue
+        files[path] = badge.model_copy(update={"color": STALE_COLOR}).to_json()
+    return files
+
+
+def error_badges(result: ItemResult, previous: Snapshot) -> Files:
+    """Badges for an item that never had a good value: shields shows them as errors."""
+    return {
+        path: Badge(label=label, message="unavailable", isError=True, namedLogo=logo, cacheSeconds=DEFAULT_CACHE_SECONDS).to_json()
+        for path, (label, logo) in item_badges(result, previous).items()
+        if previous.read(path) is None
+    }
+
+
+def stabilize(files: Files, previous: Snapshot) -> Files:
+    """Keep earlier timestamps where nothing else changed on the same UTC day.
+
+    Runs that find the same values on one day change no byte, so they make no
+    commit; the first run of a new day refreshes the timestamps once, so
+    `last_success_at` stays true to the day and the owner sees the job is alive.
+    Per item, `fetched_at` and `last_success_at` are kept when the entry is otherwise
+    equal; `generated_at` (stats.json) and `updated` (gs_data.json) when the rest is.
     """
     out = dict(files)
     stats = files.get(STATS_FILE)
@@ -148,16 +192,34 @@ def stabilize(files: Files, previous: Snapshot) -> Files:
             old_items = old_sources.get(source) if isinstance(old_sources.get(source), dict) else {}
             for item, entry in items.items():
                 old = old_items.get(item)
-                if isinstance(old, dict) and _without(entry, "fetched_at") == _without(old, "fetched_at"):
-                    entry["fetched_at"] = old.get("fetched_at")
-        if _without(stats, "generated_at") == _without(old_stats, "generated_at"):
+                if (
+                    isinstance(old, dict)
+                    and _without(entry, *_ITEM_TIMES) == _without(old, *_ITEM_TIMES)
+                    and _same_day(entry.get("fetched_at"), old.get("fetched_at"))
+                ):
+                    entry.update({key: old.get(key) for key in _ITEM_TIMES})
+        if _without(stats, "generated_at") == _without(old_stats, "generated_at") and _same_day(
+            stats.get("generated_at"), old_stats.get("generated_at")
+        ):
             stats["generated_at"] = old_stats.get("generated_at")
         out[STATS_FILE] = stats
     data = files.get(GS_DATA_FILE)
     old_data = read_json(previous, GS_DATA_FILE)
-    if isinstance(data, dict) and isinstance(old_data, dict) and _without(data, "updated") == _without(old_data, "updated"):
+    if (
+        isinstance(data, dict)
+        and isinstance(old_data, dict)
+        and _without(data, "updated") == _without(old_data, "updated")
+        and _same_day(data.get("updated"), old_data.get("updated"))
+    ):
         out[GS_DATA_FILE] = {**data, "updated": old_data.get("updated")}
     return out
+
+
+def _same_day(new: Any, old: Any) -> bool:
+    """Both timestamps fall on one UTC day (they start with YYYY-MM-DD); a missing one counts as equal."""
+    if not isinstance(new, str) or not isinstance(old, str):
+        return new == old
+    return new[:10] == old[:10]
 
 
 def describe_changes(old: Any, new: Mapping[str, Any]) -> list[str]:
@@ -176,8 +238,11 @@ def describe_changes(old: Any, new: Mapping[str, Any]) -> list[str]:
     return lines
 
 
-def _without(mapping: Mapping[str, Any], key: str) -> dict[str, Any]:
-    return {k: v for k, v in mapping.items() if k != key}
+_ITEM_TIMES = ("fetched_at", "last_success_at")
+
+
+def _without(mapping: Mapping[str, Any], *keys: str) -> dict[str, Any]:
+    return {k: v for k, v in mapping.items() if k not in keys}
 
 
 def encode(files: Files) -> dict[str, bytes]:

@@ -157,6 +157,7 @@ class GitSnapshot:
     def __init__(self, git: Git, commit: str | None) -> None:
         self.git = git
         self.commit = commit
+        self._entries: dict[str, str] | None = None
 
     def read(self, relpath: str) -> bytes | None:
         if self.commit is None:
@@ -164,8 +165,16 @@ class GitSnapshot:
         done = self.git.run("cat-file", "blob", f"{self.commit}:{relpath}", check=False)
         return done.stdout if done.returncode == 0 else None
 
+    def list(self, prefix: str) -> list[str]:
+        return sorted(path for path in self.entries() if path.startswith(prefix))
+
     def entries(self) -> dict[str, str]:
         """Path -> blob id of every file in the commit."""
+        if self._entries is None:
+            self._entries = self._list_tree()
+        return self._entries
+
+    def _list_tree(self) -> dict[str, str]:
         if self.commit is None:
             return {}
         listing = self.git.run("ls-tree", "-r", "-z", "--full-tree", self.commit).stdout.decode()

@@ -24,8 +24,9 @@ class ItemResult(BaseModel):
 
     source: str
     item: str
-    status: Literal["ok", "error"]
-    fetched_at: str | None = None
+    status: Literal["ok", "stale", "error"]  # stale: earlier values kept; error: no value ever
+    fetched_at: str | None = None  # when the metrics were fetched
+    last_success_at: str | None = None
     error: str | None = None
     metrics: dict[str, int] = {}
     detail: str = ""  # a short note for the summary, e.g. the profile's name
@@ -36,6 +37,7 @@ class ItemResult(BaseModel):
             **self.extra,
             "status": self.status,
             "fetched_at": self.fetched_at,
+            "last_success_at": self.last_success_at,
             "error": self.error,
             "metrics": dict(self.metrics),
         }

@@ -1,17 +1,30 @@
-"""One run: fetch every configured source, then write the outputs. The CLI is a thin shell over `run`."""
+"""One run: fetch every configured source, settle each item against what was published
+before, render the files, write them, and (with a publisher) commit them.
+
+The CLI is a thin shell over `run`. Stages:
+
+1. `fetch_sources`: every source at once, each within its own deadline and the run's.
+2. `settle`: per item, against the previous `stats.json`. A failed item with earlier
+   values becomes ``stale`` and keeps them; one that never had a value is ``error``;
+   a fresh value that fell by more than ``max_drop_percent`` is held back as ``stale``.
+3. `render`: the files, over a snapshot of earlier outputs (no network), so a push
+   race can render again on the new tip.
+"""
 
 from __future__ import annotations
 
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Mapping
 
 from pydantic import BaseModel, ConfigDict
 
 from statsbot.cache import CACHE_FILE, cache_document, load_cache, section
-from statsbot.config import Config, GitHubConfig, HuggingFaceConfig, LoadedConfig, ScholarConfig
+from statsbot.config import Config, GitHubConfig, HuggingFaceConfig, LoadedConfig, RunConfig, ScholarConfig
 from statsbot.deadline import Deadline, call_with_deadline
 from statsbot.errors import SourceError, one_line
 from statsbot.outputs import (
@@ -19,23 +32,33 @@ from statsbot.outputs import (
     Files,
     describe_changes,
     encode,
+    error_badges,
     github_repo_files,
     github_total_files,
     github_totals,
+    grey_badges,
     huggingface_files,
     scholar_files,
     stabilize,
     stats_document,
     write_files,
 )
-from statsbot.snapshot import FolderSnapshot, Snapshot, read_json
+from statsbot.redact import register_environment
 from statsbot.results import ItemResult, iso_utc
+from statsbot.snapshot import FolderSnapshot, Snapshot, read_json
 
 log = logging.getLogger("statsbot")
 
 # The hard bound around a source sits just past its own cooperative deadline, so the
 # source's own, more precise error normally wins.
 _DEADLINE_GRACE_SECONDS = 0.5
+
+# Metrics that only grow in normal life: a large fall is more likely a bad page than the truth.
+GATED_METRICS = {
+    "scholar": ("citations", "publications"),
+    "github": ("stars",),
+    "huggingface": ("downloads_all_time",),
+}
 
 
 class RunReport(BaseModel):
@@ -51,7 +74,8 @@ class RunReport(BaseModel):
     publish_error: str | None = None  # why publishing failed (the output folder was written)
 
     @property
-    def failed(self) -> list[ItemResult]:
+    def stale(self) -> list[ItemResult]:
+        """Items not fresh this run: ``stale`` (earlier values kept) or ``error`` (never had one)."""
         return [r for r in self.results if r.status != "ok"]
 
 
@@ -59,13 +83,13 @@ class _SourceOutput(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     results: list[ItemResult] = []
-    files: Files = {}
+    files: dict[str, Files] = {}  # by item key (see `item_key`)
     user_repos: dict[str, list[str]] = {}
     cache: dict[str, Any] = {}
 
 
 class Fetched(BaseModel):
-    """Everything the sources returned; rendering it needs no network."""
+    """Everything the sources returned, settled; rendering it needs no network."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
@@ -75,6 +99,10 @@ class Fetched(BaseModel):
     @property
     def results(self) -> list[ItemResult]:
         return [result for output in self.outputs.values() for result in output.results]
+
+
+def item_key(source: str, item: str) -> str:
+    return f"{source}:{item}"
 
 
 def tokens(env: Mapping[str, str]) -> dict[str, str | None]:
@@ -92,22 +120,25 @@ def run(
     *,
     publisher: Any = None,
     dry_run: bool = False,
+    accept_drops: bool = False,
 ) -> RunReport:
-    """Fetch, render, write the output folder and (with a `publish.Publisher`) commit and push.
+    """Fetch, settle, render, write the output folder and (with a `publish.Publisher`) commit.
 
     Earlier values come from the data branch when publishing, else from the output folder.
     With `dry_run` nothing is written anywhere: the report lists what would change.
     """
     loaded.require_sources()
     env = os.environ if env is None else env
+    register_environment(env)
+    deadline = Deadline(loaded.config.run.deadline_seconds)
     out = (output_dir or loaded.output_dir).resolve()
     previous: Snapshot = publisher.snapshot() if publisher is not None else FolderSnapshot(out)
-    fetched = fetch_sources(loaded.config, previous, env)
+    fetched = fetch_sources(loaded.config, previous, env, deadline, accept_drops=accept_drops)
     files, stats = render(fetched, previous)
     changes = describe_changes(read_json(previous, STATS_FILE), stats)
-    totals = stats.get("totals", {})
+    report = dict(output_dir=out, results=fetched.results, changes=changes, totals=stats.get("totals", {}))
     if dry_run:
-        return RunReport(output_dir=out, results=fetched.results, written=[], changes=changes, totals=totals, dry_run=True)
+        return RunReport(**report, written=[], dry_run=True)
     written = write_files(out, files)
     published = None
     publish_error = None
@@ -117,38 +148,114 @@ def run(
         try:
             published = publisher.publish(lambda snapshot: render(fetched, snapshot)[0], changes)
         except PublishError as exc:
-            publish_error = str(exc)
+            publish_error = one_line(str(exc), 600)
             log.error("%s", publish_error)
-    return RunReport(
-        output_dir=out,
-        results=fetched.results,
-        written=written,
-        changes=changes,
-        totals=totals,
-        published=published,
-        publish_error=publish_error,
-    )
+    return RunReport(**report, written=written, published=published, publish_error=publish_error)
 
 
-def fetch_sources(config: Config, previous: Snapshot, env: Mapping[str, str]) -> Fetched:
-    """Every configured source at once, each within its own deadline."""
+# ----------------------------------------------------------------------- fetching
+
+
+def fetch_sources(
+    config: Config, previous: Snapshot, env: Mapping[str, str], deadline: Deadline, *, accept_drops: bool = False
+) -> Fetched:
+    """Every configured source at once, each within min(its deadline, what is left of the run's)."""
     cache = load_cache(previous)
     secrets = tokens(env)
-    jobs: dict[str, Callable[[], _SourceOutput]] = {}
+    jobs: dict[str, tuple[Callable[[float], _SourceOutput], float, Callable[[str], _SourceOutput]]] = {}
     if config.scholar:
-        jobs["scholar"] = lambda: _scholar(config.scholar)  # type: ignore[arg-type]
+        s = config.scholar
+        jobs["scholar"] = (lambda seconds: _scholar(s, seconds), s.deadline_seconds, lambda m: _failed_scholar(s, m))
     if config.github and (config.github.repos or config.github.users):
-        jobs["github"] = lambda: _github(config.github, secrets["github"], section(cache, "github"))  # type: ignore[arg-type]
+        g = config.github
+        github_cache = section(cache, "github")
+        jobs["github"] = (
+            lambda seconds: _github(g, secrets["github"], github_cache, seconds),
+            g.deadline_seconds,
+            lambda m: _failed_github(g, m),
+        )
     if config.huggingface and (config.huggingface.models or config.huggingface.datasets):
-        jobs["huggingface"] = lambda: _huggingface(config.huggingface, secrets["huggingface"])  # type: ignore[arg-type]
-    with ThreadPoolExecutor(max_workers=max(1, len(jobs)), thread_name_prefix="statsbot-source") as pool:
-        futures = {name: pool.submit(job) for name, job in jobs.items()}
-        outputs = {name: future.result() for name, future in futures.items()}
+        h = config.huggingface
+        jobs["huggingface"] = (
+            lambda seconds: _huggingface(h, secrets["huggingface"], seconds),
+            h.deadline_seconds,
+            lambda m: _failed_huggingface(h, m),
+        )
+    outputs: dict[str, _SourceOutput] = {}
+    pool = ThreadPoolExecutor(max_workers=max(1, len(jobs)), thread_name_prefix="statsbot-source")
+    try:
+        futures = {
+            name: pool.submit(job, max(0.01, min(own, deadline.remaining()))) for name, (job, own, _) in jobs.items()
+        }
+        for name, future in futures.items():
+            try:
+                outputs[name] = future.result(timeout=deadline.remaining() + 2 * _DEADLINE_GRACE_SECONDS)
+            except FutureTimeout:
+                message = f"the run's deadline of {deadline.seconds:g} s was reached"
+                log.error("%s: %s", name, message)
+                outputs[name] = jobs[name][2](message)
+    finally:
+        pool.shutdown(wait=False, cancel_futures=True)
+
+    previous_stats = read_json(previous, STATS_FILE)
+    previous_stats = previous_stats if isinstance(previous_stats, dict) else {}
     github = outputs.get("github")
     if github is not None:
-        previous_stats = read_json(previous, STATS_FILE)
-        github.results = github.results + _carry_forward_user_repos(github, previous_stats if isinstance(previous_stats, dict) else None)
+        github.results = github.results + _carry_forward_user_repos(github, previous_stats)
+    for output in outputs.values():
+        settled = [settle(r, _entry(previous_stats, r), config.run, accept_drops) for r in output.results]
+        for result in settled:
+            if result.status != "ok":
+                output.files.pop(item_key(result.source, result.item), None)
+        output.results = settled
     return Fetched(config=config, outputs=outputs)
+
+
+def settle(result: ItemResult, previous: Mapping[str, Any] | None, rules: RunConfig, accept_drops: bool) -> ItemResult:
+    """The item as it will be published: fresh, stale (earlier values kept) or error (none to keep)."""
+    old_metrics = (previous or {}).get("metrics") or {}
+    last_success = (previous or {}).get("last_success_at") or (previous or {}).get("fetched_at")
+    if result.status == "ok":
+        reason = None if accept_drops else drop_reason(result, old_metrics, rules.max_drop_percent)
+        if reason is None:
+            return result.model_copy(update={"last_success_at": result.fetched_at})
+        log.warning("%s %s: %s", result.source, result.item, reason)
+        error = reason
+    else:
+        error = result.error or "failed"
+    if old_metrics:
+        return result.model_copy(
+            update={
+                "status": "stale",
+                "error": error,
+                "metrics": dict(old_metrics),
+                "fetched_at": (previous or {}).get("fetched_at"),
+                "last_success_at": last_success,
+            }
+        )
+    return result.model_copy(update={"status": "error", "error": error, "metrics": {}, "last_success_at": None})
+
+
+def drop_reason(result: ItemResult, old: Mapping[str, Any], max_drop_percent: float) -> str | None:
+    for metric in GATED_METRICS.get(result.source, ()):
+        before, after = old.get(metric), result.metrics.get(metric)
+        if isinstance(before, int) and isinstance(after, int) and before > 0:
+            fall = 100.0 * (before - after) / before
+            if fall > max_drop_percent:
+                return (
+                    f"{metric} fell from {before} to {after} (-{fall:.0f}%), more than max_drop_percent "
+                    f"{max_drop_percent:g}: held back (run with --accept-drops to publish it)"
+                )
+    return None
+
+
+def _entry(stats: Mapping[str, Any], result: ItemResult) -> Mapping[str, Any] | None:
+    items = (stats.get("sources") or {}).get(result.source)
+    entry = items.get(result.item) if isinstance(items, Mapping) else None
+    return entry if isinstance(entry, Mapping) else None
+
+
+# ---------------------------------------------------------------------- rendering
 
 
 def render(fetched: Fetched, previous: Snapshot) -> tuple[dict[str, bytes], dict[str, Any]]:
@@ -156,11 +263,18 @@ def render(fetched: Fetched, previous: Snapshot) -> tuple[dict[str, bytes], dict
     config = fetched.config
     previous_stats = read_json(previous, STATS_FILE)
     previous_stats = previous_stats if isinstance(previous_stats, dict) else None
-    github = fetched.outputs.get("github")
     stats = stats_document(fetched.results, previous_stats)
     files: Files = {}
     for output in fetched.outputs.values():
-        files.update(output.files)
+        for item_files in output.files.values():
+            files.update(item_files)
+    now = datetime.now(timezone.utc)
+    for result in fetched.results:
+        if result.status == "stale" and _older_than(result.last_success_at, config.run.stale_after_days, now):
+            files.update(grey_badges(result, previous))
+        elif result.status == "error":
+            files.update(error_badges(result, previous))
+    github = fetched.outputs.get("github")
     if github is not None and config.github is not None:
         user_repos = {login: _repos_of(login, github, stats) for login in config.github.users}
         totals = github_totals(stats, config.github.repos, user_repos)
@@ -175,7 +289,17 @@ def render(fetched: Fetched, previous: Snapshot) -> tuple[dict[str, bytes], dict
     return encode(files), files[STATS_FILE]
 
 
-# ------------------------------------------------------------------- per source
+def _older_than(moment: str | None, days: float, now: datetime) -> bool:
+    if not moment:
+        return True
+    try:
+        when = datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    except ValueError:
+        return True
+    return (now - when).total_seconds() > days * 86400
+
+
+# --------------------------------------------------------------------- per source
 
 
 def _bounded(seconds: float, what: str, job: Callable[[], _SourceOutput], on_error: Callable[[str], _SourceOutput]) -> _SourceOutput:
@@ -185,11 +309,11 @@ def _bounded(seconds: float, what: str, job: Callable[[], _SourceOutput], on_err
         return on_error(one_line(str(exc)))
 
 
-def _scholar(settings: ScholarConfig) -> _SourceOutput:
+def _scholar(settings: ScholarConfig, seconds: float) -> _SourceOutput:
     from statsbot.sources.scholar import fetch_profile
 
     def job() -> _SourceOutput:
-        profile = fetch_profile(settings)
+        profile = fetch_profile(settings, Deadline(seconds))
         log.info("scholar %s: %d publications in %d requests", settings.id, profile.metrics.publications, profile.requests)
         result = ItemResult(
             source="scholar",
@@ -199,53 +323,60 @@ def _scholar(settings: ScholarConfig) -> _SourceOutput:
             metrics=profile.metrics.model_dump(),
             detail=profile.name,
         )
-        return _SourceOutput(results=[result], files=scholar_files(profile))
+        return _SourceOutput(results=[result], files={item_key("scholar", settings.id): scholar_files(profile)})
 
-    def failed(message: str) -> _SourceOutput:
-        log.error("scholar %s: %s", settings.id, message)
-        return _SourceOutput(results=[ItemResult(source="scholar", item=settings.id, status="error", error=message)])
-
-    return _bounded(settings.deadline_seconds, f"fetching Scholar profile {settings.id}", job, failed)
+    return _bounded(seconds, f"fetching Scholar profile {settings.id}", job, lambda m: _failed_scholar(settings, m))
 
 
-def _github(settings: GitHubConfig, token: str | None, cache: dict[str, Any]) -> _SourceOutput:
+def _failed_scholar(settings: ScholarConfig, message: str) -> _SourceOutput:
+    log.error("scholar %s: %s", settings.id, message)
+    return _SourceOutput(results=[ItemResult(source="scholar", item=settings.id, status="error", error=message)])
+
+
+def _github(settings: GitHubConfig, token: str | None, cache: dict[str, Any], seconds: float) -> _SourceOutput:
     from statsbot.sources.github import fetch_github
 
     def job() -> _SourceOutput:
-        report = fetch_github(settings, token, cache, Deadline(settings.deadline_seconds))
+        report = fetch_github(settings, token, cache, Deadline(seconds))
         _log_failures(report.repos + report.users)
         ok = sum(1 for r in report.repos if r.status == "ok")
         log.info("github: %d of %d repositories fetched (%s)", ok, len(report.repos), "GraphQL, token" if token else "REST, no token")
         return _SourceOutput(
             results=report.repos + report.users,
-            files=github_repo_files(report.repos),
+            files={item_key("github", r.item): github_repo_files([r]) for r in report.repos},
             user_repos=report.user_repos,
             cache=report.cache,
         )
 
-    def failed(message: str) -> _SourceOutput:
-        log.error("github: %s", message)
-        results = [ItemResult(source="github", item=r, status="error", error=message) for r in settings.repos]
-        results += [ItemResult(source="github_users", item=u, status="error", error=message) for u in settings.users]
-        return _SourceOutput(results=results)
-
-    return _bounded(settings.deadline_seconds, "fetching GitHub repositories", job, failed)
+    return _bounded(seconds, "fetching GitHub repositories", job, lambda m: _failed_github(settings, m))
 
 
-def _huggingface(settings: HuggingFaceConfig, token: str | None) -> _SourceOutput:
-    from statsbot.sources.huggingface import fetch_huggingface, item_key
+def _failed_github(settings: GitHubConfig, message: str) -> _SourceOutput:
+    log.error("github: %s", message)
+    results = [ItemResult(source="github", item=r, status="error", error=message) for r in settings.repos]
+    results += [ItemResult(source="github_users", item=u, status="error", error=message) for u in settings.users]
+    return _SourceOutput(results=results)
+
+
+def _huggingface(settings: HuggingFaceConfig, token: str | None, seconds: float) -> _SourceOutput:
+    from statsbot.sources.huggingface import fetch_huggingface
 
     def job() -> _SourceOutput:
-        results = fetch_huggingface(settings, token, Deadline(settings.deadline_seconds))
+        results = fetch_huggingface(settings, token, Deadline(seconds))
         _log_failures(results)
-        return _SourceOutput(results=results, files=huggingface_files(results))
+        return _SourceOutput(
+            results=results, files={item_key("huggingface", r.item): huggingface_files([r]) for r in results}
+        )
 
-    def failed(message: str) -> _SourceOutput:
-        log.error("huggingface: %s", message)
-        keys = [item_key("models", m) for m in settings.models] + [item_key("datasets", d) for d in settings.datasets]
-        return _SourceOutput(results=[ItemResult(source="huggingface", item=k, status="error", error=message) for k in keys])
+    return _bounded(seconds, "fetching Hugging Face repositories", job, lambda m: _failed_huggingface(settings, m))
 
-    return _bounded(settings.deadline_seconds, "fetching Hugging Face repositories", job, failed)
+
+def _failed_huggingface(settings: HuggingFaceConfig, message: str) -> _SourceOutput:
+    from statsbot.sources.huggingface import item_key as hf_key
+
+    log.error("huggingface: %s", message)
+    keys = [hf_key("models", m) for m in settings.models] + [hf_key("datasets", d) for d in settings.datasets]
+    return _SourceOutput(results=[ItemResult(source="huggingface", item=k, status="error", error=message) for k in keys])
 
 
 def _log_failures(results: list[ItemResult]) -> None:
@@ -257,10 +388,10 @@ def _log_failures(results: list[ItemResult]) -> None:
 # ------------------------------------------------------------ GitHub bookkeeping
 
 
-def _carry_forward_user_repos(github: _SourceOutput, previous: Mapping[str, Any] | None) -> list[ItemResult]:
+def _carry_forward_user_repos(github: _SourceOutput, previous: Mapping[str, Any]) -> list[ItemResult]:
     """A user whose listing failed keeps the repositories it had, as failed items with their old values."""
     failed_users = {r.item.lower(): r.error for r in github.results if r.source == "github_users" and r.status != "ok"}
-    if not failed_users or not previous:
+    if not failed_users:
         return []
     known = {r.item.lower() for r in github.results if r.source == "github"}
     old = (previous.get("sources") or {}).get("github") or {}

@@ -12,6 +12,10 @@ class Snapshot(Protocol):
 
     def read(self, relpath: str) -> bytes | None: ...
 
+    def list(self, prefix: str) -> list[str]:
+        """Paths of the files under `prefix` (a folder path ending in '/')."""
+        ...
+
 
 def read_json(snapshot: Snapshot, relpath: str) -> Any | None:
     """The parsed file, or None when it is missing or not valid JSON."""
@@ -28,6 +32,9 @@ class EmptySnapshot:
     def read(self, relpath: str) -> bytes | None:
         return None
 
+    def list(self, prefix: str) -> list[str]:
+        return []
+
 
 class FolderSnapshot:
     """The output folder as a previous run left it."""
@@ -40,3 +47,9 @@ class FolderSnapshot:
             return (self.root / relpath).read_bytes()
         except (FileNotFoundError, IsADirectoryError, NotADirectoryError):
             return None
+
+    def list(self, prefix: str) -> list[str]:
+        folder = self.root / prefix
+        if not folder.is_dir():
+            return []
+        return sorted(str(p.relative_to(self.root)) for p in folder.rglob("*") if p.is_file())

@@ -80,7 +80,7 @@ def test_failing_source_exits_3_with_one_line_and_keeps_the_previous_files(schol
     scholar_site.override(lambda r: html_response(pages.dos_page()))
     result = run_statsbot("run", cwd=tmp_path)
     assert result.returncode == 3
-    assert f"scholar {UID}: FAILED: Google Scholar served its DOS page" in result.stdout
+    assert f"scholar {UID}: STALE: Google Scholar served its DOS page" in result.stdout
     error_lines = [line for line in result.stderr.splitlines() if line.startswith("ERROR")]
     assert error_lines == [f"ERROR: scholar {UID}: Google Scholar served its DOS page (too many requests from this IP address)"]
     after = snapshot(tmp_path / "output")

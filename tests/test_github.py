@@ -96,10 +96,10 @@ def test_graphql_not_found_fails_that_repository_only(github_api, tmp_path):
     report = run(config(github_api, tmp_path, repos=["alice/kept", "alice/deleted"]), env=TOKEN_ENV)
     by_item = {r.item: r for r in report.results}
     assert by_item["alice/kept"].status == "ok"
-    assert by_item["alice/deleted"].status == "error"
+    assert by_item["alice/deleted"].status == "error"  # never had a value: error, not stale
     assert "not found" in by_item["alice/deleted"].error
     assert (tmp_path / "badges/github/alice/kept/stars.json").is_file()
-    assert not (tmp_path / "badges/github/alice/deleted").exists()
+    assert badge(tmp_path, "alice/deleted/stars.json")["isError"] is True
 
 
 @pytest.mark.parametrize("env", [{}, TOKEN_ENV], ids=["rest", "graphql"])
@@ -126,13 +126,13 @@ def test_404_fails_one_repository_and_keeps_its_previous_files(github_api, tmp_p
     github_api.set_stars("alice/a", 11)
     report = run(config(github_api, tmp_path, repos=["alice/a", "alice/b"]), env={})
     by_item = {r.item: r for r in report.results}
-    assert by_item["alice/a"].status == "ok" and by_item["alice/b"].status == "error"
+    assert by_item["alice/a"].status == "ok" and by_item["alice/b"].status == "stale"
     assert "not found (HTTP 404)" in by_item["alice/b"].error
     after = snapshot(tmp_path)
     assert after["badges/github/alice/b/stars.json"] == before["badges/github/alice/b/stars.json"]
     assert json.loads(after["badges/github/alice/a/stars.json"])["message"] == "11"
     entry = stats(tmp_path)["sources"]["github"]["alice/b"]
-    assert entry["status"] == "error" and entry["metrics"] == {"stars": 20, "forks": 0}
+    assert entry["status"] == "stale" and entry["metrics"] == {"stars": 20, "forks": 0}
     assert stats(tmp_path)["totals"]["github"]["stars"] == 31  # the failed one counts with its last good value
 
 
@@ -276,7 +276,7 @@ def test_a_user_whose_listing_fails_keeps_their_repositories(github_api, tmp_pat
     before = snapshot(tmp_path)
     github_api.fail(lambda r: r.path.startswith("/users/"), *[lambda r: json_response({"message": "err"}, 502)] * 5)
     report = run(config(github_api, tmp_path, users=["erin"], retries=1), env={})
-    assert {r.item: r.status for r in report.results} == {"erin": "error", "erin/a": "error", "erin/b": "error"}
+    assert {r.item: r.status for r in report.results} == {"erin": "stale", "erin/a": "stale", "erin/b": "stale"}
     document = stats(tmp_path)
     assert document["sources"]["github"]["erin/b"]["metrics"]["stars"] == 4
     assert document["sources"]["github_users"]["erin"]["metrics"]["stars"] == 7

@@ -67,7 +67,8 @@ def test_a_missing_model_fails_alone(hub_api, tmp_path):
     by_item = {r.item: r for r in report.results}
     assert by_item["lab/there"].status == "ok"
     assert "not found (HTTP 404)" in by_item["lab/gone"].error
-    assert not (tmp_path / "badges" / "huggingface" / "lab" / "gone").exists()
+    assert by_item["lab/gone"].status == "error"
+    assert read(tmp_path / "badges" / "huggingface" / "lab" / "gone" / "downloads.json")["isError"] is True
 
 
 def test_html_instead_of_json_is_an_error_with_the_cause(hub_api, tmp_path):

@@ -177,7 +177,7 @@ def test_a_failing_source_keeps_its_published_files_even_from_a_fresh_checkout(h
         assert second[f"badges/huggingface/lab/m/{name}"] == first[f"badges/huggingface/lab/m/{name}"]
     assert json.loads(second["badges/huggingface/lab/n/downloads.json"])["message"] == "11"
     entry = json.loads(second["stats.json"])["sources"]["huggingface"]["lab/m"]
-    assert entry["status"] == "error" and entry["metrics"]["downloads"] == 1500
+    assert entry["status"] == "stale" and entry["metrics"]["downloads"] == 1500
 
 
 def test_the_etag_cache_comes_back_from_the_branch(home, github_api):

@@ -116,7 +116,7 @@ def test_fault(fault: Fault, scholar_site, silent_server, trickle_server, closed
     elapsed = time.monotonic() - started
 
     result = report.results[0]
-    assert result.status == "error"
+    assert result.status == "stale"
     assert fault.error in result.error
     assert "\n" not in result.error
     assert elapsed < fault.max_seconds, f"took {elapsed:.1f} s"
@@ -127,9 +127,10 @@ def test_fault(fault: Fault, scholar_site, silent_server, trickle_server, closed
     stats = json.loads(after.pop("stats.json"))
     assert after == before  # gs_data.json and every badge byte for byte as the good run left them
     entry = stats["sources"]["scholar"][UID]
-    assert entry["status"] == "error" and entry["error"] == result.error
-    assert entry["metrics"] == good_stats["sources"]["scholar"][UID]["metrics"]  # nothing zeroed, nothing erased
-    assert entry["fetched_at"] == good_stats["sources"]["scholar"][UID]["fetched_at"]
+    good_entry = good_stats["sources"]["scholar"][UID]
+    assert entry["status"] == "stale" and entry["error"] == result.error
+    assert entry["metrics"] == good_entry["metrics"]  # nothing zeroed, nothing erased
+    assert entry["fetched_at"] == entry["last_success_at"] == good_entry["fetched_at"]
 
 
 def test_a_500_then_success_recovers_within_the_retry_budget(scholar_site, tmp_path):
@@ -149,12 +150,16 @@ def test_no_retries_means_one_request(scholar_site, tmp_path):
     assert len(scholar_site.requests()) == 1
 
 
-def test_first_run_failure_writes_no_profile_files(scholar_site, tmp_path):
+def test_first_run_failure_writes_error_badges_and_no_profile_data(scholar_site, tmp_path):
     scholar_site.override(lambda r: html_response(pages.captcha_page()))
     report = run(scholar_config(scholar_site.url, UID, tmp_path))
     assert report.results[0].status == "error"
-    assert sorted(snapshot(tmp_path)) == ["stats.json"]
+    badges = [f"badges/scholar/{UID}/{name}.json" for name in ("citations", "h-index", "i10-index")]
+    assert sorted(snapshot(tmp_path)) == sorted(badges + ["stats.json"])  # no gs_data.json, no zeros
+    for path in badges:
+        badge = json.loads((tmp_path / path).read_text(encoding="utf-8"))
+        assert badge["isError"] is True and badge["message"] == "unavailable"
     stats = json.loads((tmp_path / "stats.json").read_text(encoding="utf-8"))
     assert stats["sources"]["scholar"][UID] == {
-        "status": "error", "fetched_at": None, "error": report.results[0].error, "metrics": {},
+        "status": "error", "fetched_at": None, "last_success_at": None, "error": report.results[0].error, "metrics": {},
     }
