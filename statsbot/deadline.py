@@ -14,8 +14,9 @@ T = TypeVar("T")
 class Deadline:
     """A point in monotonic time that work must finish by."""
 
-    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic, name: str | None = None) -> None:
         self.seconds = seconds
+        self.name = name or f"deadline of {seconds:.3g} s"
         self._clock = clock
         self._end = clock() + seconds
 
@@ -27,14 +28,14 @@ class Deadline:
 
     def check(self, what: str) -> None:
         if self.expired():
-            raise DeadlineExceeded(f"deadline of {self.seconds:g} s reached {what}")
+            raise DeadlineExceeded(f"{self.name} reached {what}")
 
     def sleep(self, seconds: float) -> None:
         """Sleep, but never past the deadline."""
         time.sleep(max(0.0, min(seconds, self.remaining())))
 
 
-def call_with_deadline(fn: Callable[[], T], seconds: float, what: str) -> T:
+def call_with_deadline(fn: Callable[[], T], seconds: float, what: str, name: str | None = None) -> T:
     """Run `fn` in a daemon thread and give up waiting after `seconds`.
 
     Code inside `fn` should honour a cooperative `Deadline` of its own; this is the
@@ -54,7 +55,7 @@ def call_with_deadline(fn: Callable[[], T], seconds: float, what: str) -> T:
     worker.start()
     worker.join(seconds)
     if worker.is_alive():
-        raise DeadlineExceeded(f"deadline of {seconds:g} s reached while {what}")
+        raise DeadlineExceeded(f"{name or f'deadline of {seconds:.3g} s'} reached while {what}")
     if "error" in box:
         raise box["error"]  # type: ignore[misc]
     return box["value"]  # type: ignore[return-value]

@@ -154,7 +154,7 @@ def request_json(
                 if len(body) > MAX_BODY_BYTES:
                     raise SourceError(f"{what}: answer larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB")
                 if deadline.expired():
-                    raise DeadlineExceeded(f"deadline of {deadline.seconds:g} s reached reading {what}")
+                    raise DeadlineExceeded(f"{deadline.name} reached reading {what}")
         except requests.exceptions.RequestException as exc:
             raise SourceError(f"{what}: connection broke while reading the answer ({exc.__class__.__name__})") from None
     response._content = bytes(body)  # so .text and .json() work on what was read
@@ -235,6 +235,6 @@ def run_pool(
     finally:
         for future in pending:
             future.cancel()
-            results[futures[future]] = DeadlineExceeded(f"deadline of {deadline.seconds:g} s reached")
+            results[futures[future]] = DeadlineExceeded(f"{deadline.name} reached")
         pool.shutdown(wait=False, cancel_futures=True)
     return results

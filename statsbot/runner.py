@@ -130,7 +130,7 @@ def run(
     loaded.require_sources()
     env = os.environ if env is None else env
     register_environment(env)
-    deadline = Deadline(loaded.config.run.deadline_seconds)
+    deadline = Deadline(loaded.config.run.deadline_seconds, name=f"the run's deadline of {loaded.config.run.deadline_seconds:g} s")
     out = (output_dir or loaded.output_dir).resolve()
     previous: Snapshot = publisher.snapshot() if publisher is not None else FolderSnapshot(out)
     fetched = fetch_sources(loaded.config, previous, env, deadline, accept_drops=accept_drops)
@@ -162,31 +162,35 @@ def fetch_sources(
     """Every configured source at once, each within min(its deadline, what is left of the run's)."""
     cache = load_cache(previous)
     secrets = tokens(env)
-    jobs: dict[str, tuple[Callable[[float], _SourceOutput], float, Callable[[str], _SourceOutput]]] = {}
+    jobs: dict[str, tuple[Callable[[Deadline], _SourceOutput], float, Callable[[str], _SourceOutput]]] = {}
     if config.scholar:
         s = config.scholar
-        jobs["scholar"] = (lambda seconds: _scholar(s, seconds), s.deadline_seconds, lambda m: _failed_scholar(s, m))
+        jobs["scholar"] = (lambda limit: _scholar(s, limit), s.deadline_seconds, lambda m: _failed_scholar(s, m))
     if config.github and (config.github.repos or config.github.users):
         g = config.github
         github_cache = section(cache, "github")
         jobs["github"] = (
-            lambda seconds: _github(g, secrets["github"], github_cache, seconds),
+            lambda limit: _github(g, secrets["github"], github_cache, limit),
             g.deadline_seconds,
             lambda m: _failed_github(g, m),
         )
     if config.huggingface and (config.huggingface.models or config.huggingface.datasets):
         h = config.huggingface
         jobs["huggingface"] = (
-            lambda seconds: _huggingface(h, secrets["huggingface"], seconds),
+            lambda limit: _huggingface(h, secrets["huggingface"], limit),
             h.deadline_seconds,
             lambda m: _failed_huggingface(h, m),
         )
     outputs: dict[str, _SourceOutput] = {}
     pool = ThreadPoolExecutor(max_workers=max(1, len(jobs)), thread_name_prefix="statsbot-source")
     try:
-        futures = {
-            name: pool.submit(job, max(0.01, min(own, deadline.remaining()))) for name, (job, own, _) in jobs.items()
-        }
+        futures = {}
+        for name, (job, own, _) in jobs.items():
+            # The source's own deadline, or what is left of the run's when that is shorter.
+            limit = Deadline(own, name=f"{name}'s deadline of {own:g} s")
+            if deadline.remaining() < own:
+                limit = Deadline(max(0.01, deadline.remaining()), name=deadline.name)
+            futures[name] = pool.submit(job, limit)
         for name, future in futures.items():
             try:
                 outputs[name] = future.result(timeout=deadline.remaining() + 2 * _DEADLINE_GRACE_SECONDS)
@@ -302,18 +306,18 @@ def _older_than(moment: str | None, days: float, now: datetime) -> bool:
 # --------------------------------------------------------------------- per source
 
 
-def _bounded(seconds: float, what: str, job: Callable[[], _SourceOutput], on_error: Callable[[str], _SourceOutput]) -> _SourceOutput:
+def _bounded(limit: Deadline, what: str, job: Callable[[], _SourceOutput], on_error: Callable[[str], _SourceOutput]) -> _SourceOutput:
     try:
-        return call_with_deadline(job, seconds + _DEADLINE_GRACE_SECONDS, what)
+        return call_with_deadline(job, limit.remaining() + _DEADLINE_GRACE_SECONDS, what, limit.name)
     except SourceError as exc:
         return on_error(one_line(str(exc)))
 
 
-def _scholar(settings: ScholarConfig, seconds: float) -> _SourceOutput:
+def _scholar(settings: ScholarConfig, limit: Deadline) -> _SourceOutput:
     from statsbot.sources.scholar import fetch_profile
 
     def job() -> _SourceOutput:
-        profile = fetch_profile(settings, Deadline(seconds))
+        profile = fetch_profile(settings, limit)
         log.info("scholar %s: %d publications in %d requests", settings.id, profile.metrics.publications, profile.requests)
         result = ItemResult(
             source="scholar",
@@ -325,7 +329,7 @@ def _scholar(settings: ScholarConfig, seconds: float) -> _SourceOutput:
         )
         return _SourceOutput(results=[result], files={item_key("scholar", settings.id): scholar_files(profile)})
 
-    return _bounded(seconds, f"fetching Scholar profile {settings.id}", job, lambda m: _failed_scholar(settings, m))
+    return _bounded(limit, f"fetching Scholar profile {settings.id}", job, lambda m: _failed_scholar(settings, m))
 
 
 def _failed_scholar(settings: ScholarConfig, message: str) -> _SourceOutput:
@@ -333,11 +337,11 @@ def _failed_scholar(settings: ScholarConfig, message: str) -> _SourceOutput:
     return _SourceOutput(results=[ItemResult(source="scholar", item=settings.id, status="error", error=message)])
 
 
-def _github(settings: GitHubConfig, token: str | None, cache: dict[str, Any], seconds: float) -> _SourceOutput:
+def _github(settings: GitHubConfig, token: str | None, cache: dict[str, Any], limit: Deadline) -> _SourceOutput:
     from statsbot.sources.github import fetch_github
 
     def job() -> _SourceOutput:
-        report = fetch_github(settings, token, cache, Deadline(seconds))
+        report = fetch_github(settings, token, cache, limit)
         _log_failures(report.repos + report.users)
         ok = sum(1 for r in report.repos if r.status == "ok")
         log.info("github: %d of %d repositories fetched (%s)", ok, len(report.repos), "GraphQL, token" if token else "REST, no token")
@@ -348,7 +352,7 @@ def _github(settings: GitHubConfig, token: str | None, cache: dict[str, Any], se
             cache=report.cache,
         )
 
-    return _bounded(seconds, "fetching GitHub repositories", job, lambda m: _failed_github(settings, m))
+    return _bounded(limit, "fetching GitHub repositories", job, lambda m: _failed_github(settings, m))
 
 
 def _failed_github(settings: GitHubConfig, message: str) -> _SourceOutput:
@@ -358,17 +362,17 @@ def _failed_github(settings: GitHubConfig, message: str) -> _SourceOutput:
     return _SourceOutput(results=results)
 
 
-def _huggingface(settings: HuggingFaceConfig, token: str | None, seconds: float) -> _SourceOutput:
+def _huggingface(settings: HuggingFaceConfig, token: str | None, limit: Deadline) -> _SourceOutput:
     from statsbot.sources.huggingface import fetch_huggingface
 
     def job() -> _SourceOutput:
-        results = fetch_huggingface(settings, token, Deadline(seconds))
+        results = fetch_huggingface(settings, token, limit)
         _log_failures(results)
         return _SourceOutput(
             results=results, files={item_key("huggingface", r.item): huggingface_files([r]) for r in results}
         )
 
-    return _bounded(seconds, "fetching Hugging Face repositories", job, lambda m: _failed_huggingface(settings, m))
+    return _bounded(limit, "fetching Hugging Face repositories", job, lambda m: _failed_huggingface(settings, m))
 
 
 def _failed_huggingface(settings: HuggingFaceConfig, message: str) -> _SourceOutput:

@@ -296,7 +296,7 @@ class _PageFetcher:
                 raise ScholarBlocked("access denied (HTTP 403): Google Scholar refuses this IP address")
             raise ScholarError(f"unexpected HTTP {status} for {where}")
         if self._deadline.expired():
-            raise DeadlineExceeded(f"deadline of {self._deadline.seconds:g} s reached fetching {where} ({problem})")
+            raise DeadlineExceeded(f"{self._deadline.name} reached fetching {where} ({problem})")
         raise ScholarError(f"{problem} for {where}, after {tries} {'try' if tries == 1 else 'tries'}")
 
     def _request(self, url: str, timeout: float) -> tuple[int, httpx.URL, str, httpx.Headers]:
