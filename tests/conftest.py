@@ -5,6 +5,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from pathlib import Path
 from typing import Any, Callable
 from urllib.parse import parse_qs
@@ -226,3 +227,25 @@ def hub_api(make_server):
 # Token-shaped test values (never real): the run must never print or write them.
 GITHUB_TEST_TOKEN = "ghp_" + "T3stT0kenNeverRealAbcdefghijklmnop1234"
 HF_TEST_TOKEN = "hf_" + "T3stT0kenNeverRealAbcdefghijklmnopq"
+
+
+def _reset_mid_body(conn: socket.socket, stop: threading.Event) -> None:
+    import struct
+
+    try:
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 4000\r\n\r\n" + b'{"full_name": "ali')
+        time.sleep(0.05)
+        conn.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))  # close with a TCP reset
+    except OSError:
+        pass
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def reset_server():
+    """A server on 127.0.0.1 that starts a JSON answer, then resets the connection."""
+    server = RawServer(_reset_mid_body)
+    yield server.url
+    server.close()

@@ -99,3 +99,43 @@ def test_github_and_hugging_face_badges_pass_the_endpoint_schema(github_api, hub
         data = json.loads(path.read_text(encoding="utf-8"))
         assert VALIDATOR.is_valid(data), (path, [e.message for e in VALIDATOR.iter_errors(data)])
         assert data["namedLogo"] in ("github", "huggingface")
+
+
+@settings(max_examples=200, deadline=None)
+@given(label=st.text(max_size=30), value=st.integers(min_value=0, max_value=10**15), logo=st.sampled_from([None, "github", "huggingface"]))
+def test_metric_badges_are_always_valid(label, value, logo):
+    from statsbot.badges import format_count, metric_badge
+
+    badge = metric_badge(label, value, logo=logo).to_json()
+    assert VALIDATOR.is_valid(badge), badge
+    assert badge["message"] == format_count(value)
+
+
+badge_fields = st.fixed_dictionaries(
+    {},
+    optional={
+        "schemaVersion": st.sampled_from([1, 2, "1"]),
+        "label": st.text(max_size=5) | st.integers(),
+        "message": st.text(max_size=5),
+        "color": st.text(max_size=5),
+        "labelColor": st.text(max_size=5),
+        "isError": st.booleans() | st.just("yes"),
+        "namedLogo": st.text(max_size=5),
+        "logoSvg": st.text(max_size=5),
+        "logoColor": st.text(max_size=5),
+        "logoWidth": st.integers(-5, 50),
+        "style": st.text(max_size=5),
+        "cacheSeconds": st.integers(-10, 10_000),
+        "unknown": st.text(max_size=3),
+    },
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(badge_fields)
+def test_the_badge_model_never_lets_an_invalid_badge_through(fields):
+    try:
+        badge = Badge.model_validate(fields)
+    except ValidationError:
+        return
+    assert VALIDATOR.is_valid(badge.to_json()), (fields, badge.to_json())

@@ -158,3 +158,28 @@ def test_any_document_gives_a_config_or_a_one_line_error(document):
     else:
         if loaded.config.scholar is not None:
             assert validate_scholar_id(loaded.config.scholar.id)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(max_size=50))
+def test_repository_names_are_valid_exactly_when_safe(value):
+    from statsbot.config import validate_github_repo, validate_hf_repo
+    from statsbot.outputs import safe_relpath
+
+    owner_ok = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
+    name_ok = re.compile(r"[A-Za-z0-9._-]{1,100}")
+    owner, slash, name = value.partition("/")
+    valid = bool(slash) and bool(owner_ok.fullmatch(owner)) and bool(name_ok.fullmatch(name)) and name not in (".", "..")
+    try:
+        validate_github_repo(value)
+    except ValueError:
+        assert not valid
+    else:
+        assert valid
+        assert safe_relpath(f"badges/github/{value}/stars.json")
+    try:
+        validate_hf_repo(value)
+    except ValueError:
+        pass
+    else:
+        assert safe_relpath(f"badges/huggingface/{value}/likes.json")

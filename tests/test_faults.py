@@ -1,0 +1,180 @@
+"""The fault-injection suite: one fault per row, against local servers and a real data branch.
+
+Every row starts from a published data branch (Scholar profile, GitHub repository,
+Hugging Face model), changes the true values of all three, injects one fault into
+one source, and runs `statsbot run`. Then: the run ends within its deadline; the
+failed item's files on the data branch are byte-identical to before; the other
+items are updated; the exit code is 3 and the one-line error is the documented one.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+import pytest
+from werkzeug.wrappers import Response
+
+from conftest import cstart_of, html_response, run_statsbot, write_config
+from fakes import json_response
+from gitutil import isolated_git_env, make_homepage, tree_files
+from scholar_fixtures import make_profile
+from statsbot.config import load_config
+from statsbot.demo import pages
+from statsbot.publish import Publisher
+from statsbot.runner import run
+
+UID = "TestUser01AJ"
+PROFILE = make_profile(130, UID)
+PAGE = pages.render_profile(PROFILE)
+BRANCH = "google-scholar-stats"
+FIELDS = {"scholar": f"badges/scholar/{UID}/", "github": "badges/github/alice/tool/", "huggingface": "badges/huggingface/lab/m/"}
+
+
+def without_stats(page: str) -> str:
+    return page.replace('class="gsc_rsb_std"', 'class="gsc_rsb_gone"')
+
+
+@dataclass
+class Fault:
+    name: str
+    source: str  # "scholar", "github" or "huggingface": the one that fails
+    error: str  # a part of the documented one-line error
+    inject: Callable | None = None  # (scholar_site, github_api, hub_api) -> None
+    base: str | None = None  # "silent" or "reset": the source's URL points at that raw server instead
+    max_seconds: float = 15.0  # deadlines are 4 s per source; plus interpreter start, imports and git
+
+
+def scholar(respond, when=lambda r: True):
+    return lambda site, gh, hub: site.override(respond, when)
+
+
+def github(*responses):
+    return lambda site, gh, hub: gh.fail(lambda r: True, *responses)
+
+
+def hub(*responses):
+    return lambda site, gh, hub_api: hub_api.fail(lambda r: True, *responses)
+
+
+def always(response, times=10):
+    return [response] * times
+
+
+def rate_limit_spent(site, gh, hub_api):
+    gh.rate_limit = 0
+
+
+def delete_repository(site, gh, hub_api):
+    del gh.repos["alice/tool"]
+
+
+FAULTS = [
+    Fault("Scholar: captcha page", "scholar", "Google Scholar served a captcha page",
+          scholar(lambda r: html_response(pages.captcha_page()))),
+    Fault("Scholar: DOS page", "scholar", "Google Scholar served its DOS page",
+          scholar(lambda r: html_response(pages.dos_page()))),
+    Fault("Scholar: Google's sorry page", "scholar", "Google's 'unusual traffic' page",
+          scholar(lambda r: html_response(pages.sorry_page(), 429))),
+    Fault("Scholar: consent page", "scholar", "Google's cookie-consent page came instead of the profile",
+          scholar(lambda r: html_response(pages.consent_page()))),
+    Fault("Scholar: truncated HTML", "scholar", "has no publication list",
+          scholar(lambda r: html_response(PAGE[: len(PAGE) // 3]))),
+    Fault("Scholar: profile without the stats table", "scholar", "has 0 of the 6 stats cells",
+          scholar(lambda r: html_response(without_stats(PAGE)))),
+    Fault("Scholar: captcha on the second page", "scholar", "Google Scholar served a captcha page",
+          scholar(lambda r: html_response(pages.captcha_page()), lambda r: cstart_of(r) == 100)),
+    Fault("Scholar: HTTP 403", "scholar", "access denied (HTTP 403)", scholar(lambda r: html_response("Forbidden", 403))),
+    Fault("Scholar: HTTP 429 with Retry-After", "scholar", "HTTP 429 for the profile page, after 2 tries",
+          scholar(lambda r: html_response("", 429, {"Retry-After": "1"}))),
+    Fault("Scholar: a server that never answers", "scholar", "scholar's deadline of 4 s reached", base="silent"),
+    Fault("GitHub: HTTP 429 with Retry-After", "github", "GitHub asked to wait 1 s (HTTP 429, Retry-After)",
+          github(*always(lambda r: json_response({"message": "slow down"}, 429, {"Retry-After": "1"})))),
+    Fault("GitHub: HTTP 500", "github", "HTTP 500 from GitHub after 1 retries",
+          github(*always(lambda r: json_response({"message": "Server Error"}, 500)))),
+    Fault("GitHub: HTTP 403, rate limit spent", "github", "GitHub rate limit reached (HTTP 403, x-ratelimit-remaining 0)",
+          rate_limit_spent),
+    Fault("GitHub: deleted repository", "github", "not found (HTTP 404): deleted, private or misspelt", delete_repository),
+    Fault("GitHub: HTML instead of JSON", "github", "answer is not valid JSON (text/html",
+          github(*always(lambda r: html_response("<html><body>Unicorn! Something went wrong</body></html>")))),
+    Fault("GitHub: truncated JSON", "github", "answer is not valid JSON (application/json",
+          github(*always(lambda r: Response('{"full_name": "alice/tool", "stargazers_co', content_type="application/json")))),
+    Fault("GitHub: a 10 MB body", "github", "answer larger than 5 MiB",
+          github(*always(lambda r: json_response({"full_name": "alice/tool", "padding": "x" * 10_000_000})))),
+    Fault("GitHub: connection reset mid-body", "github", "connection broke while reading the answer", base="reset"),
+    Fault("GitHub: a server that never answers", "github", "github's deadline of 4 s reached", base="silent"),
+    Fault("Hugging Face: HTTP 429 with a long Retry-After", "huggingface",
+          "Hugging Face rate limit reached (HTTP 429, Retry-After 3600 s)",
+          hub(*always(lambda r: json_response({"error": "rate limited"}, 429, {"Retry-After": "3600"})))),
+    Fault("Hugging Face: HTTP 500", "huggingface", "HTTP 500 after 1 retries",
+          hub(*always(lambda r: json_response({"error": "boom"}, 500)))),
+    Fault("Hugging Face: HTML instead of JSON", "huggingface", "answer is not valid JSON (text/html",
+          hub(*always(lambda r: html_response("<html>maintenance</html>")))),
+]
+
+
+def config_text(site_url: str, github_url: str, hub_url: str) -> str:
+    limits = "timeout_seconds = 2\ndeadline_seconds = 4\nretries = 1\n"
+    return (
+        f'[scholar]\nid = "{UID}"\nbase_url = "{site_url}"\npage_delay_seconds = 0\n{limits}'
+        f'[github]\napi_url = "{github_url}"\nrepos = ["alice/tool"]\n{limits}'
+        f'[huggingface]\nendpoint = "{hub_url}"\nmodels = ["lab/m"]\n{limits}'
+    )
+
+
+def files_of(tree: dict[str, bytes], source: str) -> dict[str, bytes]:
+    prefix = FIELDS[source]
+    extra = ("gs_data.json", "gs_data_shieldsio.json") if source == "scholar" else ()
+    return {path: data for path, data in tree.items() if path.startswith(prefix) or path in extra}
+
+
+@pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
+def test_fault(fault, tmp_path, scholar_site, github_api, hub_api, silent_server, reset_server):
+    (tmp_path / "home").mkdir()
+    env = isolated_git_env(tmp_path / "home")
+    site, remote = make_homepage(tmp_path, env)
+    profile = scholar_site.add(json.loads(json.dumps(PROFILE)))
+    github_api.add_repo("alice/tool", 1200, 30)
+    hub_api.add("models", "lab/m", 5000, 40, 80_000)
+    write_config(site, config_text(scholar_site.url, github_api.url, hub_api.url))
+
+    loaded = load_config(site / "statsbot.toml", env={})
+    good = run(loaded, env=env, publisher=Publisher(loaded.config.publish, site, env))
+    assert [r.status for r in good.results] == ["ok"] * 3 and good.published.status == "pushed"
+    before = tree_files(remote, BRANCH)
+
+    # The truth moves on for every source; then one source breaks.
+    profile["stats"] = {**profile["stats"], "citations": 99_000}
+    github_api.set_stars("alice/tool", 1500)
+    hub_api.add("models", "lab/m", 6100, 41, 81_234)
+    if fault.inject:
+        fault.inject(scholar_site, github_api, hub_api)
+    if fault.base:
+        raw = {"silent": silent_server, "reset": reset_server}[fault.base]
+        urls = {"scholar": scholar_site.url, "github": github_api.url, "huggingface": hub_api.url}
+        urls[fault.source] = raw
+        write_config(site, config_text(urls["scholar"], urls["github"], urls["huggingface"]))
+
+    started = time.monotonic()
+    result = run_statsbot("run", cwd=site, env=env)
+    elapsed = time.monotonic() - started
+
+    assert result.returncode == 3, result.stderr
+    assert elapsed < fault.max_seconds, f"took {elapsed:.1f} s"
+    errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR: ")]
+    assert any(fault.error in line for line in errors), errors
+    stale = [line for line in result.stdout.splitlines() if ": STALE: " in line]
+    assert len(stale) == 1 and fault.error in stale[0], result.stdout
+
+    after = tree_files(remote, BRANCH)
+    assert files_of(after, fault.source) == files_of(before, fault.source)  # byte for byte
+    stats = json.loads(after["stats.json"])["sources"]
+    fresh = {"scholar": stats["scholar"][UID], "github": stats["github"]["alice/tool"], "huggingface": stats["huggingface"]["lab/m"]}
+    assert fresh.pop(fault.source)["status"] == "stale"
+    expected = {"scholar": ("citations", 99_000), "github": ("stars", 1500), "huggingface": ("downloads", 6100)}
+    for source, entry in fresh.items():
+        metric, value = expected[source]
+        assert entry["status"] == "ok" and entry["metrics"][metric] == value
+        assert files_of(after, source) != files_of(before, source)
