@@ -35,6 +35,7 @@ from typing import Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from statsbot.config import PublishConfig
+from statsbot.deadline import Deadline
 from statsbot.errors import ConfigError, StatsbotError, one_line
 from statsbot.snapshot import EmptySnapshot, Snapshot
 
@@ -42,6 +43,7 @@ log = logging.getLogger("statsbot.publish")
 
 MAX_PUSH_TRIES = 5
 NETWORK_TIMEOUT = 180.0
+MIN_NETWORK_TIMEOUT = 30.0  # even past the run's deadline, a push gets this long
 LOCAL_TIMEOUT = 120.0
 ACTIONS_NAME = "github-actions[bot]"
 ACTIONS_EMAIL = "41898282+github-actions[bot]@users.noreply.github.com"
@@ -100,6 +102,7 @@ class Git:
         base.setdefault("GIT_ASKPASS", "")
         self._env = base
         self._config_env: dict[str, str] = {}
+        self.deadline: Deadline | None = None  # network commands end by then (but get MIN_NETWORK_TIMEOUT)
 
     def with_config(self, pairs: Sequence[tuple[str, str]]) -> None:
         """Configuration for network commands only, passed the way `git -c` would be but not in argv.
@@ -124,17 +127,22 @@ class Git:
         check: bool = True,
     ) -> subprocess.CompletedProcess[bytes]:
         command_env = {**self._env, **(self._config_env if network else {}), **(env or {})}
+        timeout = LOCAL_TIMEOUT
+        if network:
+            timeout = NETWORK_TIMEOUT
+            if self.deadline is not None:
+                timeout = min(NETWORK_TIMEOUT, max(MIN_NETWORK_TIMEOUT, self.deadline.remaining()))
         try:
             done = subprocess.run(
                 ["git", "-C", str(self.repo), *args],
                 input=input,
                 env=command_env,
                 capture_output=True,
-                timeout=NETWORK_TIMEOUT if network else LOCAL_TIMEOUT,
+                timeout=timeout,
                 check=False,
             )
         except subprocess.TimeoutExpired:
-            raise PublishError(f"git {args[0]} did not finish within {NETWORK_TIMEOUT if network else LOCAL_TIMEOUT:g} s") from None
+            raise PublishError(f"git {args[0]} did not finish within {timeout:g} s") from None
         except FileNotFoundError:
             raise PublishError("git is not installed (or not on PATH)") from None
         if check and done.returncode != 0:
@@ -227,6 +235,10 @@ class Publisher:
         self._tip: str | None = None
         self._fetched = False
 
+    def use_deadline(self, deadline: Deadline) -> None:
+        """Network commands end by `deadline` (each still gets MIN_NETWORK_TIMEOUT)."""
+        self.git.deadline = deadline
+
     # ------------------------------------------------------------------ reading
 
     def snapshot(self) -> Snapshot:
@@ -282,6 +294,8 @@ class Publisher:
                 return PublishResult("pushed", self.branch, commit, changed, attempt, self.remote)
             if not _RACE.search(stderr):
                 raise PublishError(f"push to {self.remote}/{self.branch} failed: {self._explain(stderr)}")
+            if self.git.deadline is not None and self.git.deadline.expired():
+                raise PublishError(f"{self.git.deadline.name} reached while {self.remote}/{self.branch} kept moving")
             log.info("%s/%s moved while this run worked; building again on the new tip (try %d of %d)",
                      self.remote, self.branch, attempt + 1, MAX_PUSH_TRIES)
             time.sleep(random.uniform(0.05, 0.3 * attempt))

@@ -131,6 +131,8 @@ def run(
     env = os.environ if env is None else env
     register_environment(env)
     deadline = Deadline(loaded.config.run.deadline_seconds, name=f"the run's deadline of {loaded.config.run.deadline_seconds:g} s")
+    if publisher is not None:
+        publisher.use_deadline(deadline)
     out = (output_dir or loaded.output_dir).resolve()
     previous: Snapshot = publisher.snapshot() if publisher is not None else FolderSnapshot(out)
     fetched = fetch_sources(loaded.config, previous, env, deadline, accept_drops=accept_drops)
