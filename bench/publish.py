@@ -108,7 +108,7 @@ def main() -> int:
 
             publisher = Publisher(settings, site, ENV, push=False)
             started = time.perf_counter()
-            result = publisher.publish(lambda snapshot: files)
+            result = publisher.publish(files, lambda snapshot: files)
             local.append(time.perf_counter() - started)
             assert result.status == "committed" and result.files_changed == n + 1, result
 
@@ -117,7 +117,7 @@ def main() -> int:
             files["stats.json"] += b" "  # new bytes everywhere, so nothing is already stored
             publisher = Publisher(settings, site, ENV, push=True)
             started = time.perf_counter()
-            result = publisher.publish(lambda snapshot: files)
+            result = publisher.publish(files, lambda snapshot: files)
             full.append(time.perf_counter() - started)
             assert result.status == "pushed", result
         b, l, f = (statistics.median(x) for x in (base, local, full))

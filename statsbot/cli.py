@@ -47,6 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     publishing.add_argument("--no-push", action="store_true", help="commit to the local data branch, do not push")
     publishing.add_argument("--no-publish", action="store_true", help="write the output folder only, no git")
     publishing.add_argument("--dry-run", action="store_true", help="fetch and print what would change; write nothing")
+    run.add_argument("--branch", metavar="NAME", help="the data branch (default: [publish] branch)")
     run.add_argument("--accept-drops", action="store_true", help="publish values that fell by more than max_drop_percent")
     run.add_argument("--allow-stale", action="store_true", help="exit 0, not 3, when some items are stale")
     run.set_defaults(handler=cmd_run)
@@ -77,19 +78,26 @@ def setup_logging(verbose: int, quiet: bool) -> None:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from statsbot.config import load_config
+    from statsbot.actions import in_actions, write_actions_report
+    from statsbot.config import load_config, validate_branch
     from statsbot.publish import Publisher, find_repository
     from statsbot.runner import run
 
     loaded = load_config(args.config)
     loaded.require_sources()
+    settings = loaded.config.publish
+    if args.branch:
+        try:
+            settings = settings.model_copy(update={"branch": validate_branch(args.branch)})
+        except ValueError as exc:
+            raise ConfigError(f"--branch: {exc}") from None
     publisher = None
     if not args.no_publish:
-        repo = find_repository(loaded.config.publish, loaded.base_dir, Path.cwd())
+        repo = find_repository(settings, loaded.base_dir, Path.cwd())
         if repo is None:
             log.info("not in a git repository: writing the output folder only")
         else:
-            publisher = Publisher(loaded.config.publish, repo, os.environ, push=not args.no_push)
+            publisher = Publisher(settings, repo, os.environ, push=not args.no_push)
     report = run(
         loaded,
         Path(args.output) if args.output else None,
@@ -98,6 +106,9 @@ def cmd_run(args: argparse.Namespace) -> int:
         accept_drops=args.accept_drops,
     )
     print(format_summary(report))
+    if in_actions(os.environ) and not args.dry_run:
+        for line in write_actions_report(report, report.before, os.environ):
+            print(line)
     if report.publish_error:
         print(f"statsbot: {report.publish_error}", file=sys.stderr)
         return EXIT_FAILURE

@@ -206,6 +206,13 @@ class RunConfig(_Section):
     stale_after_days: float = Field(7.0, ge=0, le=3650)
 
 
+class ChartsConfig(_Section):
+    """``[charts]``: SVG charts on the data branch."""
+
+    enabled: bool = True
+    repositories: bool = False  # a stars chart for every configured repository, not only the totals
+
+
 class OutputConfig(_Section):
     """``[output]``: where the files are written."""
 
@@ -221,6 +228,7 @@ class Config(_Section):
     output: OutputConfig = OutputConfig()
     publish: PublishConfig = PublishConfig()
     run: RunConfig = RunConfig()
+    charts: ChartsConfig = ChartsConfig()
 
     def has_sources(self) -> bool:
         return bool(

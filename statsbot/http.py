@@ -20,6 +20,7 @@ from urllib3.util.retry import Retry
 from statsbot import __version__
 from statsbot.deadline import Deadline
 from statsbot.errors import DeadlineExceeded, SourceError
+from statsbot.progress import Progress
 
 log = logging.getLogger("statsbot.http")
 
@@ -209,16 +210,18 @@ class StopSignal:
 
 
 def run_pool(
-    work: Callable[[K], T], keys: Iterable[K], *, workers: int, deadline: Deadline
+    work: Callable[[K], T], keys: Iterable[K], *, workers: int, deadline: Deadline, label: str | None = None
 ) -> dict[K, T | BaseException]:
     """`work(key)` for every key on at most `workers` threads; each key's result or exception.
 
     Keys still running or queued when the deadline passes get a `DeadlineExceeded`.
+    With a `label`, progress is shown (items done of total).
     """
     keys = list(keys)
     results: dict[K, T | BaseException] = {}
     if not keys:
         return results
+    progress = Progress(label, len(keys)) if label else None
     pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(keys))), thread_name_prefix="statsbot-http")
     futures: dict[Future[T], K] = {pool.submit(work, key): key for key in keys}
     pending = set(futures)
@@ -230,6 +233,8 @@ def run_pool(
                     results[futures[future]] = future.result()
                 except BaseException as exc:  # noqa: BLE001 - handed to the caller per key
                     results[futures[future]] = exc
+                if progress is not None:
+                    progress.step()
             if not done and pending:
                 break
     finally:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import copy
 import re
+from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
@@ -114,7 +115,9 @@ def huggingface_files(results: Iterable[ItemResult]) -> Files:
     return files
 
 
-def stats_document(results: Iterable[ItemResult], previous: Mapping[str, Any] | None) -> dict[str, Any]:
+def stats_document(
+    results: Iterable[ItemResult], previous: Mapping[str, Any] | None, generated_at: datetime | None = None
+) -> dict[str, Any]:
     """`stats.json`: this run's (settled) items over the previous document.
 
     Nothing published before is dropped: items this run did not look at keep their entries.
@@ -128,7 +131,8 @@ def stats_document(results: Iterable[ItemResult], previous: Mapping[str, Any] | 
     }
     for result in results:
         sources.setdefault(result.source, {})[result.item] = result.stats_entry()
-    return {"schema_version": STATS_SCHEMA_VERSION, "generated_at": iso_utc(utc_now()), "sources": sources}
+    when = iso_utc((generated_at or utc_now()).replace(microsecond=0))
+    return {"schema_version": STATS_SCHEMA_VERSION, "generated_at": when, "sources": sources}
 
 
 def item_badges(result: ItemResult, previous: Snapshot) -> dict[str, tuple[str, str | None]]:

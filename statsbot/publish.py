@@ -274,14 +274,21 @@ class Publisher:
 
     # ------------------------------------------------------------------ writing
 
-    def publish(self, render: Callable[[Snapshot], Mapping[str, bytes]], changes: Sequence[str] = ()) -> PublishResult:
-        """Commit `render(snapshot of the tip)` over the tip; push; on a race, again over the new tip."""
+    def publish(
+        self,
+        files: Mapping[str, bytes],
+        rerender: Callable[[Snapshot], Mapping[str, bytes]],
+        changes: Sequence[str] = (),
+    ) -> PublishResult:
+        """Commit `files` (rendered over the tip `snapshot()` read) and push; when the push
+        loses a race, `rerender` over the new tip, commit and push again."""
         if not self._fetched:
             self.snapshot()
         tip = self._tip
         for attempt in range(1, MAX_PUSH_TRIES + 1):
             snapshot = GitSnapshot(self.git, tip)
-            files = render(snapshot if tip else EmptySnapshot())
+            if attempt > 1:
+                files = rerender(snapshot if tip else EmptySnapshot())
             commit, changed = self._commit(tip, snapshot, files, changes)
             if commit is None:
                 return PublishResult("unchanged", self.branch, tip, 0, attempt, self.remote if self.push else None)

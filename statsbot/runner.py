@@ -13,6 +13,7 @@ The CLI is a thin shell over `run`. Stages:
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from concurrent.futures import ThreadPoolExecutor
@@ -27,7 +28,9 @@ from statsbot.cache import CACHE_FILE, cache_document, load_cache, section
 from statsbot.config import Config, GitHubConfig, HuggingFaceConfig, LoadedConfig, RunConfig, ScholarConfig
 from statsbot.deadline import Deadline, call_with_deadline
 from statsbot.errors import SourceError, one_line
+from statsbot import history
 from statsbot.outputs import (
+    GS_DATA_FILE,
     STATS_FILE,
     Files,
     describe_changes,
@@ -38,6 +41,7 @@ from statsbot.outputs import (
     github_totals,
     grey_badges,
     huggingface_files,
+    safe_relpath,
     scholar_files,
     stabilize,
     stats_document,
@@ -72,6 +76,7 @@ class RunReport(BaseModel):
     dry_run: bool = False
     published: Any = None  # a publish.PublishResult when the run published
     publish_error: str | None = None  # why publishing failed (the output folder was written)
+    before: dict[str, Any] = {}  # stats.json as published before this run
 
     @property
     def stale(self) -> list[ItemResult]:
@@ -95,6 +100,7 @@ class Fetched(BaseModel):
 
     config: Config
     outputs: dict[str, _SourceOutput]
+    now: datetime  # when the run started: its UTC date names the history rows
 
     @property
     def results(self) -> list[ItemResult]:
@@ -121,6 +127,7 @@ def run(
     publisher: Any = None,
     dry_run: bool = False,
     accept_drops: bool = False,
+    now: datetime | None = None,
 ) -> RunReport:
     """Fetch, settle, render, write the output folder and (with a `publish.Publisher`) commit.
 
@@ -135,10 +142,12 @@ def run(
         publisher.use_deadline(deadline)
     out = (output_dir or loaded.output_dir).resolve()
     previous: Snapshot = publisher.snapshot() if publisher is not None else FolderSnapshot(out)
-    fetched = fetch_sources(loaded.config, previous, env, deadline, accept_drops=accept_drops)
+    fetched = fetch_sources(loaded.config, previous, env, deadline, accept_drops=accept_drops, now=now)
     files, stats = render(fetched, previous)
-    changes = describe_changes(read_json(previous, STATS_FILE), stats)
-    report = dict(output_dir=out, results=fetched.results, changes=changes, totals=stats.get("totals", {}))
+    before = read_json(previous, STATS_FILE)
+    before = before if isinstance(before, dict) else {}
+    changes = describe_changes(before, stats)
+    report = dict(output_dir=out, results=fetched.results, changes=changes, totals=stats.get("totals", {}), before=before)
     if dry_run:
         return RunReport(**report, written=[], dry_run=True)
     written = write_files(out, files)
@@ -148,7 +157,7 @@ def run(
         from statsbot.publish import PublishError
 
         try:
-            published = publisher.publish(lambda snapshot: render(fetched, snapshot)[0], changes)
+            published = publisher.publish(files, lambda snapshot: render(fetched, snapshot)[0], changes)
         except PublishError as exc:
             publish_error = one_line(str(exc), 600)
             log.error("%s", publish_error)
@@ -159,7 +168,13 @@ def run(
 
 
 def fetch_sources(
-    config: Config, previous: Snapshot, env: Mapping[str, str], deadline: Deadline, *, accept_drops: bool = False
+    config: Config,
+    previous: Snapshot,
+    env: Mapping[str, str],
+    deadline: Deadline,
+    *,
+    accept_drops: bool = False,
+    now: datetime | None = None,
 ) -> Fetched:
     """Every configured source at once, each within min(its deadline, what is left of the run's)."""
     cache = load_cache(previous)
@@ -214,7 +229,7 @@ def fetch_sources(
             if result.status != "ok":
                 output.files.pop(item_key(result.source, result.item), None)
         output.results = settled
-    return Fetched(config=config, outputs=outputs)
+    return Fetched(config=config, outputs=outputs, now=now or datetime.now(timezone.utc))
 
 
 def settle(result: ItemResult, previous: Mapping[str, Any] | None, rules: RunConfig, accept_drops: bool) -> ItemResult:
@@ -269,7 +284,7 @@ def render(fetched: Fetched, previous: Snapshot) -> tuple[dict[str, bytes], dict
     config = fetched.config
     previous_stats = read_json(previous, STATS_FILE)
     previous_stats = previous_stats if isinstance(previous_stats, dict) else None
-    stats = stats_document(fetched.results, previous_stats)
+    stats = stats_document(fetched.results, previous_stats, generated_at=fetched.now)
     files: Files = {}
     for output in fetched.outputs.values():
         for item_files in output.files.values():
@@ -292,7 +307,65 @@ def render(fetched: Fetched, previous: Snapshot) -> tuple[dict[str, bytes], dict
         stats["totals"] = previous_stats["totals"]
     files[STATS_FILE] = stats
     files = stabilize(files, previous)
-    return encode(files), files[STATS_FILE]
+    encoded = encode(files)
+    totals_row = {("github_total", "all"): stats["totals"]["github"]} if github is not None and "totals" in stats else {}
+    old_history = previous.read(history.HISTORY_FILE)
+    rows = history.updated(old_history, fetched.results, fetched.now.date().isoformat(), totals_row)
+    encoded[history.HISTORY_FILE] = history.render_csv(rows)
+    if config.charts.enabled:
+        encoded.update(chart_files(fetched, rows, history.parse(old_history), encoded, previous))
+    return encoded, files[STATS_FILE]
+
+
+def chart_files(
+    fetched: Fetched, rows: Mapping[Any, int], old_rows: Mapping[Any, int], encoded: Mapping[str, bytes], previous: Snapshot
+) -> dict[str, bytes]:
+    """Citations per year per Scholar profile, and the main metrics over time (GitHub: the totals,
+    and each configured repository with ``[charts] repositories``). A chart whose data did not
+    change is carried over from the earlier run instead of being drawn again."""
+    from statsbot import charts
+
+    config = fetched.config
+    out: dict[str, bytes] = {}
+    wanted: list[tuple[str, str, str, str, str]] = []  # source, item, metric, path, title
+    if config.scholar:
+        uid = config.scholar.id
+        data = encoded.get(GS_DATA_FILE)
+        per_year = (json.loads(data).get("cites_per_year") if data else None) or {}
+        if isinstance(per_year, dict) and per_year:
+            path = f"charts/scholar/{uid}/citations-per-year.svg"
+            old_data = previous.read(GS_DATA_FILE)
+            old_per_year = (json.loads(old_data).get("cites_per_year") if old_data else None) or {}
+            old_chart = previous.read(path)
+            if old_per_year == per_year and old_chart is not None:
+                out[path] = old_chart
+            else:
+                out[path] = charts.citations_per_year({str(k): int(v) for k, v in per_year.items()}, f"Citations per year ({uid})")
+        for metric, name in (("citations", "citations"), ("h_index", "h-index"), ("i10_index", "i10-index")):
+            wanted.append(("scholar", uid, metric, f"charts/scholar/{uid}/{name}.svg", f"{name} ({uid})"))
+    if config.github and (config.github.repos or config.github.users):
+        for repo in config.github.repos if config.charts.repositories else ():
+            wanted.append(("github", repo, "stars", f"charts/github/{repo}/stars.svg", f"stars of {repo}"))
+        for login in config.github.users:
+            wanted.append(("github_users", login, "stars", f"charts/github/{login}/stars-total.svg", f"stars of {login}"))
+        wanted.append(("github_total", "all", "stars", "charts/github/stars-total.svg", "stars, all repositories"))
+    if config.huggingface:
+        from statsbot.sources.huggingface import item_key as hf_key
+
+        items = [hf_key("models", m) for m in config.huggingface.models] + [hf_key("datasets", d) for d in config.huggingface.datasets]
+        for item in items:
+            for metric, name in (("downloads", "downloads"), ("downloads_all_time", "downloads-all-time")):
+                wanted.append(("huggingface", item, metric, f"charts/huggingface/{item}/{name}.svg", f"{name} of {item}"))
+    for source, item, metric, path, title in wanted:
+        points = history.series(rows, source, item, metric)
+        if not points:
+            continue
+        old_chart = previous.read(path)
+        if old_chart is not None and history.series(old_rows, source, item, metric) == points:
+            out[path] = old_chart
+        else:
+            out[safe_relpath(path)] = charts.metric_over_time(points, title, metric.replace("_", " "))
+    return out
 
 
 def _older_than(moment: str | None, days: float, now: datetime) -> bool:

@@ -55,7 +55,9 @@ def test_run_prints_a_summary_and_exits_0(scholar_site, tmp_path):
     lines = result.stdout.splitlines()
     assert lines[0] == f"scholar {UID} (Zoë Ñúñez-Øberg): ok"
     assert "  citations     98765" in lines and "  publications  30" in lines
-    assert lines[-1] == f"wrote {3 + 30 + 3} changed files to {(tmp_path / 'output').resolve()}"
+    written = [p for p in (tmp_path / "output").rglob("*") if p.is_file()]
+    assert len(written) == 3 + 30 + 3 + 1 + 4  # data, paper and profile badges, history, 4 charts
+    assert lines[-1] == f"wrote {len(written)} changed files to {(tmp_path / 'output').resolve()}"
     assert "INFO: scholar" in result.stderr  # logs go to stderr, never to stdout
     assert "INFO" not in result.stdout
 

@@ -74,7 +74,13 @@ def test_equal_values_make_no_commit_and_a_change_makes_exactly_one(home, hub_ap
     assert git("rev-parse", f"{commits[0]}^", cwd=remote) == first[0]
     files = git("diff", "--name-only", first[0], commits[0], cwd=remote).split()
     # 99,000 -> 99,066 is still "99k": that badge's bytes did not change, so it is not in the commit
-    assert files == ["badges/huggingface/lab/m/downloads.json", "stats.json"]
+    assert files == [
+        "badges/huggingface/lab/m/downloads.json",
+        "charts/huggingface/lab/m/downloads-all-time.svg",
+        "charts/huggingface/lab/m/downloads.svg",
+        "history.csv",
+        "stats.json",
+    ]
     message = git("log", "-1", "--format=%B", BRANCH, cwd=remote)
     assert "huggingface lab/m downloads: 1234 -> 1300" in message
 

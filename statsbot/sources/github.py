@@ -299,7 +299,9 @@ def fetch_github(settings: GitHubConfig, token: str | None, cache: dict[str, Any
                 for name in batch:
                     fetched[name] = outcome if isinstance(outcome, BaseException) else outcome[name]
         else:
-            fetched.update(run_pool(client.rest_repo, todo, workers=settings.max_workers, deadline=deadline))
+            fetched.update(
+                run_pool(client.rest_repo, todo, workers=settings.max_workers, deadline=deadline, label="GitHub repositories")
+            )
         for name in settings.repos:
             if name.lower() in known:
                 report.repos.append(known[name.lower()].model_copy(update={"item": name}))

@@ -82,7 +82,7 @@ def fetch_huggingface(settings: HuggingFaceConfig, token: str | None, deadline: 
 
     keys = [("models", m) for m in settings.models] + [("datasets", d) for d in settings.datasets]
     try:
-        outcomes = run_pool(fetch, keys, workers=settings.max_workers, deadline=deadline)
+        outcomes = run_pool(fetch, keys, workers=settings.max_workers, deadline=deadline, label="Hugging Face repositories")
     finally:
         session.close()
     results = []

@@ -1,0 +1,94 @@
+"""GitHub Actions: a job summary table, annotations for stale items, and step outputs.
+
+Used when ``GITHUB_ACTIONS=true``. Everything a server sent (item names, errors) is
+escaped for Markdown in the summary and for the workflow-command syntax in annotations.
+"""
+
+from __future__ import annotations
+
+import html
+from pathlib import Path
+from typing import Any, Mapping
+
+from statsbot.errors import one_line
+
+SUMMARY_ROWS = 300
+
+
+def in_actions(env: Mapping[str, str]) -> bool:
+    return env.get("GITHUB_ACTIONS") == "true"
+
+
+def markdown_cell(value: Any) -> str:
+    """Text safe inside a Markdown table cell: HTML-escaped, pipes and newlines neutralised."""
+    text = html.escape(one_line(str(value), 200), quote=False)
+    for char in "\\|*_`[]":
+        text = text.replace(char, "\\" + char)
+    return text
+
+
+def _command_data(text: str) -> str:
+    return one_line(text, 1000).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+
+
+def annotation(level: str, message: str, title: str = "statsbot") -> str:
+    title = _command_data(title).replace(":", "%3A").replace(",", "%2C")
+    return f"::{level} title={title}::{_command_data(message)}"
+
+
+def summary_markdown(report: Any, before: Mapping[str, Any] | None) -> str:
+    """metric | before | after | status, one row per metric of every item this run looked at."""
+    old_sources = (before or {}).get("sources") or {}
+    rows = []
+    for result in report.results:
+        old_entry = (old_sources.get(result.source) or {}).get(result.item) or {}
+        old_metrics = old_entry.get("metrics") or {}
+        status = result.status if result.status == "ok" else f"{result.status}: {result.error}"
+        names = sorted(set(result.metrics) | set(old_metrics)) or ["(none)"]
+        for name in names:
+            rows.append(
+                "| "
+                + " | ".join(
+                    markdown_cell(cell)
+                    for cell in (f"{result.source} {result.item} {name}", old_metrics.get(name, "—"), result.metrics.get(name, "—"), status)
+                )
+                + " |"
+            )
+    lines = ["## statsbot", ""]
+    if report.published is not None:
+        lines += [markdown_cell(report.published.describe()), ""]
+    if report.publish_error:
+        lines += [f"**Publishing failed:** {markdown_cell(report.publish_error)}", ""]
+    lines += ["| metric | before | after | status |", "| --- | ---: | ---: | --- |"]
+    lines += rows[:SUMMARY_ROWS]
+    if len(rows) > SUMMARY_ROWS:
+        lines.append(f"| … and {len(rows) - SUMMARY_ROWS} more rows | | | |")
+    return "\n".join(lines) + "\n"
+
+
+def changed(report: Any) -> bool:
+    if report.published is not None:
+        return report.published.status in ("pushed", "committed")
+    return bool(report.written)
+
+
+def write_actions_report(report: Any, before: Mapping[str, Any] | None, env: Mapping[str, str]) -> list[str]:
+    """Append the summary and the outputs; return the annotation lines to print on stdout."""
+    summary = env.get("GITHUB_STEP_SUMMARY")
+    if summary:
+        with Path(summary).open("a", encoding="utf-8") as handle:
+            handle.write(summary_markdown(report, before))
+    outputs = env.get("GITHUB_OUTPUT")
+    if outputs:
+        with Path(outputs).open("a", encoding="utf-8") as handle:
+            handle.write(f"changed={'true' if changed(report) else 'false'}\n")
+            handle.write(f"stale={'true' if report.stale else 'false'}\n")
+    lines = []
+    for result in report.stale:
+        if result.status == "stale":
+            lines.append(annotation("warning", f"{result.source} {result.item} is stale (last good values from {result.last_success_at} kept): {result.error}"))
+        else:
+            lines.append(annotation("error", f"{result.source} {result.item} failed and has no earlier value: {result.error}"))
+    if report.publish_error:
+        lines.append(annotation("error", f"publishing failed: {report.publish_error}"))
+    return lines

@@ -1,0 +1,1 @@
+"""Files that `statsbot init` writes."""
