@@ -2,7 +2,7 @@
 
 The same data always gives the same bytes (fixed SVG id salt, no date in the
 metadata, text kept as text), so an unchanged chart never makes a commit. Each
-chart's data line or bars carry the id ``data``, and the values are written as text.
+chart's data line carries the id ``data`` (each bar ``data-YEAR``), and values are written as text.
 """
 
 from __future__ import annotations
@@ -43,7 +43,9 @@ def citations_per_year(counts: dict[str, int], title: str) -> bytes:
     values = [counts[y] for y in years]
 
     def draw(axes) -> None:  # type: ignore[no-untyped-def]
-        bars = axes.bar(years, values, color=COLOR, gid="data")
+        bars = axes.bar(years, values, color=COLOR)
+        for year, bar in zip(years, bars):
+            bar.set_gid(f"data-{year}")
         axes.bar_label(bars, labels=[str(v) for v in values], fontsize=7, padding=1)
         axes.set_title(title, loc="left")
         axes.set_ylabel("citations")

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -59,6 +60,29 @@ def build_parser() -> argparse.ArgumentParser:
     check = commands.add_parser("check", parents=[common], help="validate the config and show what would be fetched")
     check.add_argument("--config", metavar="PATH", help="config file (default: $STATSBOT_CONFIG, else ./statsbot.toml)")
     check.set_defaults(handler=cmd_check)
+
+    init = commands.add_parser("init", parents=[common], help="write statsbot.toml and a daily workflow in this repository")
+    init.add_argument("--scholar-id", metavar="ID", help="your Google Scholar id (else the GOOGLE_SCHOLAR_ID secret)")
+    init.add_argument("--repo", metavar="OWNER/NAME", help="this homepage's GitHub repository (default: from _config.yml)")
+    init.add_argument("--force", action="store_true", help="replace files that exist")
+    init.set_defaults(handler=cmd_init)
+
+    badges = commands.add_parser("badges", parents=[common], help="print ready-to-paste badge and chart snippets")
+    badges.add_argument("--config", metavar="PATH", help="config file (default: $STATSBOT_CONFIG, else ./statsbot.toml)")
+    badges.add_argument("--cdn", action="store_true", help="serve the files through jsDelivr instead of raw.githubusercontent.com")
+    badges.add_argument("--format", choices=("markdown", "html", "url"), default="markdown")
+    badges.add_argument("--repo", metavar="OWNER/NAME", help="the repository holding the data branch (default: detected)")
+    badges.set_defaults(handler=cmd_badges)
+
+    sched = commands.add_parser("schedule", parents=[common], help="run now, then on a schedule, on an always-on machine")
+    when = sched.add_mutually_exclusive_group()
+    when.add_argument("--at", metavar="HH:MM", help="every day at this local time")
+    when.add_argument("--every", metavar="DURATION", help="every 30m, 6h, 1d, 1h30m, ... (default 1d)")
+    sched.add_argument("--config", metavar="PATH", help="config file (default: $STATSBOT_CONFIG, else ./statsbot.toml)")
+    sched.add_argument("--output", metavar="DIR", help="output folder")
+    sched.add_argument("--no-push", action="store_true", help="commit to the local data branch, do not push")
+    sched.add_argument("--no-publish", action="store_true", help="write the output folder only, no git")
+    sched.set_defaults(handler=cmd_schedule)
     return parser
 
 
@@ -159,6 +183,72 @@ def cmd_check(args: argparse.Namespace) -> int:
         print(f"huggingface: {len(h.models)} models, {len(h.datasets)} datasets from {h.endpoint} ({auth})")
     print(f"output: {loaded.output_dir}")
     return EXIT_OK
+
+
+def cmd_init(args: argparse.Namespace) -> int:
+    from statsbot.init import init, repository_from_remote_url
+
+    cwd = Path.cwd()
+    repo = args.repo
+    if repo is None:
+        done = subprocess.run(["git", "remote", "get-url", "origin"], cwd=cwd, capture_output=True, text=True, timeout=30)
+        repo = repository_from_remote_url(done.stdout) if done.returncode == 0 else None
+    result = init(cwd, scholar_id=args.scholar_id, repo=args.repo, force=args.force)
+    if result.repository is None and repo:
+        result.repository = repo
+    print("\n".join(result.lines()))
+    return EXIT_OK
+
+
+def cmd_badges(args: argparse.Namespace) -> int:
+    from statsbot.config import load_config, validate_github_repo
+    from statsbot.init import repository_from_remote_url, repository_from_site
+    from statsbot.publish import published_paths
+    from statsbot.snippets import snippets
+
+    loaded = load_config(args.config)
+    settings = loaded.config.publish
+    repo = args.repo or os.environ.get("GITHUB_REPOSITORY")
+    paths = {str(p.relative_to(loaded.output_dir)) for p in loaded.output_dir.rglob("*") if p.is_file()} if loaded.output_dir.is_dir() else set()
+    remote_url, branch_paths = published_paths(settings, loaded.base_dir, Path.cwd())
+    paths |= set(branch_paths)
+    repo = repo or repository_from_remote_url(remote_url or "") or repository_from_site(loaded.base_dir)
+    if not repo:
+        raise ConfigError("cannot tell which GitHub repository holds the data branch: give --repo OWNER/NAME")
+    try:
+        validate_github_repo(repo)
+    except ValueError as exc:
+        raise ConfigError(f"--repo: {exc}") from None
+    found = snippets(sorted(paths), repo, settings.branch, cdn=args.cdn)
+    if not found:
+        print(f"no badges yet: run `statsbot run` first (looked in {loaded.output_dir} and the {settings.branch} branch)")
+        return EXIT_OK
+    for kind, title in (("badge", "Badges (shields.io endpoint)"), ("chart", "Charts (SVG)")):
+        chosen = [s for s in found if s.kind == kind]
+        if chosen:
+            print(f"# {title}")
+            for snippet in chosen:
+                print(snippet.render(args.format))
+    return EXIT_OK
+
+
+def cmd_schedule(args: argparse.Namespace) -> int:
+    from statsbot.config import load_config
+    from statsbot.scheduler import Loop, parse_at, parse_duration, run_command
+
+    load_config(args.config).require_sources()  # a config error stops here, with exit code 2
+    forwarded = []
+    if args.config:
+        forwarded += ["--config", str(Path(args.config).resolve())]
+    if args.output:
+        forwarded += ["--output", str(Path(args.output).resolve())]
+    forwarded += [flag for flag, on in (("--no-push", args.no_push), ("--no-publish", args.no_publish)) if on]
+    loop = Loop(
+        run_command(forwarded),
+        every=parse_duration(args.every) if args.every else None,
+        at=parse_at(args.at) if args.at else None,
+    )
+    return loop.forever()
 
 
 def format_summary(report) -> str:  # type: ignore[no-untyped-def]

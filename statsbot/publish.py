@@ -195,6 +195,20 @@ class GitSnapshot:
         return entries
 
 
+def published_paths(settings: PublishConfig, base_dir: Path, cwd: Path) -> tuple[str | None, list[str]]:
+    """The remote's URL and the files on the data branch as last fetched (no network)."""
+    repo = find_repository(settings, base_dir, cwd)
+    if repo is None:
+        return None, []
+    git = Git(repo, os.environ)
+    url = git.run("remote", "get-url", settings.remote, check=False).stdout.decode().strip() or None
+    for ref in (f"refs/remotes/{settings.remote}/{settings.branch}", f"refs/heads/{settings.branch}"):
+        done = git.run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
+        if done.returncode == 0:
+            return url, list(GitSnapshot(git, done.stdout.decode().strip()).entries())
+    return url, []
+
+
 def find_repository(settings: PublishConfig, base_dir: Path, cwd: Path) -> Path | None:
     """`[publish] repo` (relative to the config file), else the repository around `cwd`; None if there is none."""
     start = (base_dir / settings.repo) if settings.repo else cwd
