@@ -47,11 +47,12 @@ class Badge(BaseModel):
         return self.model_dump(exclude_none=True)
 
 
-def count_badge(label: str, value: int, *, logo: str | None = None, color: str = "blue") -> Badge:
-    """A badge showing an exact count, e.g. ``citations | 1234``."""
+def count_badge(label: str, value: int, *, logo: str | None = None, color: str = "blue", short: bool = False) -> Badge:
+    """A badge showing a count: exact (``citations | 1234``), or with `short` as shields
+    prints counts (``stars | 1.2k``)."""
     return Badge(
         label=label,
-        message=str(value),
+        message=format_count(value) if short else str(value),
         color=color,
         namedLogo=logo,
         cacheSeconds=DEFAULT_CACHE_SECONDS,
@@ -86,13 +87,3 @@ def format_count(n: int) -> str:
         return f"1{_PREFIXES[power]}"
     return str(n)
 
-
-def metric_badge(label: str, value: int, *, logo: str | None = None, color: str = "blue") -> Badge:
-    """A badge showing a count in shields' short form, e.g. ``stars | 1.2k``."""
-    return Badge(
-        label=label,
-        message=format_count(value),
-        color=color,
-        namedLogo=logo,
-        cacheSeconds=DEFAULT_CACHE_SECONDS,
-    )

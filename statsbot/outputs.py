@@ -16,7 +16,7 @@ from typing import Any, Iterable, Mapping
 
 from pydantic import ValidationError
 
-from statsbot.badges import DEFAULT_CACHE_SECONDS, Badge, count_badge, metric_badge
+from statsbot.badges import DEFAULT_CACHE_SECONDS, Badge, count_badge
 from statsbot.jsonio import dumps, write_bytes_atomic
 from statsbot.snapshot import Snapshot, read_json
 from statsbot.results import ItemResult, iso_utc, utc_now
@@ -66,8 +66,8 @@ def github_repo_files(results: Iterable[ItemResult]) -> Files:
     for result in results:
         if result.status == "ok":
             base = f"badges/github/{result.item}"
-            files[f"{base}/stars.json"] = metric_badge("stars", result.metrics["stars"], logo=GITHUB_LOGO).to_json()
-            files[f"{base}/forks.json"] = metric_badge("forks", result.metrics["forks"], logo=GITHUB_LOGO).to_json()
+            files[f"{base}/stars.json"] = count_badge("stars", result.metrics["stars"], logo=GITHUB_LOGO, short=True).to_json()
+            files[f"{base}/forks.json"] = count_badge("forks", result.metrics["forks"], logo=GITHUB_LOGO, short=True).to_json()
     return files
 
 
@@ -92,9 +92,9 @@ def github_totals(stats: Mapping[str, Any], repos: Iterable[str], user_repos: Ma
 
 
 def github_total_files(totals: Mapping[str, Any]) -> Files:
-    files: Files = {"badges/github/stars-total.json": metric_badge("stars", totals["all"]["stars"], logo=GITHUB_LOGO).to_json()}
+    files: Files = {"badges/github/stars-total.json": count_badge("stars", totals["all"]["stars"], logo=GITHUB_LOGO, short=True).to_json()}
     for login, sums in totals["users"].items():
-        files[f"badges/github/{login}/stars-total.json"] = metric_badge("stars", sums["stars"], logo=GITHUB_LOGO).to_json()
+        files[f"badges/github/{login}/stars-total.json"] = count_badge("stars", sums["stars"], logo=GITHUB_LOGO, short=True).to_json()
     return files
 
 
@@ -106,11 +106,11 @@ def huggingface_files(results: Iterable[ItemResult]) -> Files:
             continue
         base = f"badges/huggingface/{result.item}"
         metrics = result.metrics
-        files[f"{base}/downloads.json"] = metric_badge("downloads/month", metrics["downloads"], logo=HF_LOGO).to_json()
-        files[f"{base}/likes.json"] = metric_badge("likes", metrics["likes"], logo=HF_LOGO).to_json()
+        files[f"{base}/downloads.json"] = count_badge("downloads/month", metrics["downloads"], logo=HF_LOGO, short=True).to_json()
+        files[f"{base}/likes.json"] = count_badge("likes", metrics["likes"], logo=HF_LOGO, short=True).to_json()
         if "downloads_all_time" in metrics:
-            files[f"{base}/downloads-all-time.json"] = metric_badge(
-                "downloads", metrics["downloads_all_time"], logo=HF_LOGO
+            files[f"{base}/downloads-all-time.json"] = count_badge(
+                "downloads", metrics["downloads_all_time"], logo=HF_LOGO, short=True
             ).to_json()
     return files
 

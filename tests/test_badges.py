@@ -103,10 +103,10 @@ def test_github_and_hugging_face_badges_pass_the_endpoint_schema(github_api, hub
 
 @settings(max_examples=200, deadline=None)
 @given(label=st.text(max_size=30), value=st.integers(min_value=0, max_value=10**15), logo=st.sampled_from([None, "github", "huggingface"]))
-def test_metric_badges_are_always_valid(label, value, logo):
-    from statsbot.badges import format_count, metric_badge
+def test_short_count_badges_are_always_valid(label, value, logo):
+    from statsbot.badges import format_count
 
-    badge = metric_badge(label, value, logo=logo).to_json()
+    badge = count_badge(label, value, logo=logo, short=True).to_json()
     assert VALIDATOR.is_valid(badge), badge
     assert badge["message"] == format_count(value)
 
