@@ -26,11 +26,14 @@ class InitResult:
     repository: str | None = None
     replaces: str | None = None
     scholar_id: str | None = None
+    ignored_output: bool = False
 
     def lines(self) -> list[str]:
         out = [f"wrote {path}" for path in self.written]
         out += [f"unchanged {path}" for path in self.unchanged]
         out += [f"kept your {path} (run with --force to replace it)" for path in self.kept]
+        if self.ignored_output:
+            out.append("added output/ (statsbot's local output folder) to .gitignore")
         if self.replaces:
             out.append(
                 f"This replaces {self.replaces} (AcadHomepage's crawler): delete that file once statsbot has run, "
@@ -105,4 +108,19 @@ def init(directory: Path, *, scholar_id: str | None = None, repo: str | None = N
                 continue
         write_bytes_atomic(path, text.encode("utf-8"))
         result.written.append(relpath)
+    result.ignored_output = _ignore_output(directory)
     return result
+
+
+def _ignore_output(directory: Path) -> bool:
+    """Keep the local output folder out of the homepage's own commits (the data branch holds it)."""
+    gitignore = directory / ".gitignore"
+    try:
+        text = gitignore.read_text(encoding="utf-8") if gitignore.exists() else ""
+    except (OSError, UnicodeDecodeError):
+        return False
+    if any(line.strip().strip("/") == "output" for line in text.splitlines()):
+        return False
+    separator = "" if not text or text.endswith("\n") else "\n"
+    write_bytes_atomic(gitignore, (text + separator + "# statsbot's local output (published to the data branch)\noutput/\n").encode("utf-8"))
+    return True

@@ -135,3 +135,13 @@ def test_the_action_run_step_drives_statsbot(tmp_path, hub_api):
     assert "| metric | before | after | status |" in summary.read_text(encoding="utf-8")
     author = git("log", "-1", "--format=%an", "stats-data", cwd=remote)
     assert author == "github-actions[bot]"
+
+
+def test_init_keeps_the_output_folder_out_of_the_homepage(tmp_path):
+    (tmp_path / ".gitignore").write_text("_site\n", encoding="utf-8")
+    first = run_statsbot("init", "--repo", "zoe/site", cwd=tmp_path)
+    assert "added output/" in first.stdout
+    assert (tmp_path / ".gitignore").read_text(encoding="utf-8") == "_site\n# statsbot's local output (published to the data branch)\noutput/\n"
+    again = run_statsbot("init", "--repo", "zoe/site", cwd=tmp_path)
+    assert "added output/" not in again.stdout
+    assert (tmp_path / ".gitignore").read_text(encoding="utf-8").count("output/") == 1
