@@ -5,12 +5,12 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import yaml
 
 from conftest import REPO, run_statsbot
+from statsbot.config import tomllib  # tomli on Python 3.10
 from gitutil import git, isolated_git_env, make_homepage
 from helpers import snapshot
 
