@@ -44,6 +44,13 @@ class Recorder:
         with self.lock:
             self.faults.append((when, list(responses)))
 
+    def arrive(self, request: Request) -> Response | None:
+        """Record the request, add the latency; a queued fault's answer, if one matches."""
+        self.record(request)
+        if self.latency:
+            time.sleep(self.latency)
+        return self._fault(request)
+
     def _fault(self, request: Request) -> Response | None:
         with self.lock:
             for when, responses in self.faults:
@@ -152,12 +159,10 @@ class FakeGitHub(Recorder):
     # -------------------------------------------------------------- serving
 
     def __call__(self, request: Request) -> Response:
-        self.record(request)
-        if self.latency:
-            time.sleep(self.latency)
-        fault = self._fault(request)
-        if fault is not None:
-            return fault
+        fault = self.arrive(request)
+        return fault if fault is not None else self.serve(request)
+
+    def serve(self, request: Request) -> Response:
         authorized = request.headers.get("Authorization") == f"Bearer {self.token}" if self.token else False
         if "Authorization" in request.headers and not authorized:
             return json_response({"message": "Bad credentials", "documentation_url": "https://docs.github.com/rest"}, 401)
@@ -287,12 +292,10 @@ class FakeHub(Recorder):
         self.items[(kind, repo_id)] = {"downloads": downloads, "likes": likes, "downloadsAllTime": all_time}
 
     def __call__(self, request: Request) -> Response:
-        self.record(request)
-        if self.latency:
-            time.sleep(self.latency)
-        fault = self._fault(request)
-        if fault is not None:
-            return fault
+        fault = self.arrive(request)
+        return fault if fault is not None else self.serve(request)
+
+    def serve(self, request: Request) -> Response:
         m = re.fullmatch(r"/api/(models|datasets)/([^/]+/[^/]+)", request.path)
         item = self.items.get((m.group(1), m.group(2))) if m else None
         if item is None:
