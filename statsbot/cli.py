@@ -42,7 +42,7 @@ def build_parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
 
     run = commands.add_parser("run", parents=[common], help="fetch every configured source and write the outputs")
-    run.add_argument("--config", metavar="PATH", help="config file (default: $STATSBOT_CONFIG, else ./statsbot.toml)")
+    _config_option(run)
     run.add_argument("--output", metavar="DIR", help="output folder (default: [output] dir, 'output')")
     publishing = run.add_mutually_exclusive_group()
     publishing.add_argument("--no-push", action="store_true", help="commit to the local data branch, do not push")
@@ -58,7 +58,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.set_defaults(handler=cmd_demo)
 
     check = commands.add_parser("check", parents=[common], help="validate the config and show what would be fetched")
-    check.add_argument("--config", metavar="PATH", help="config file (default: $STATSBOT_CONFIG, else ./statsbot.toml)")
+    _config_option(check)
     check.set_defaults(handler=cmd_check)
 
     init = commands.add_parser("init", parents=[common], help="write statsbot.toml and a daily workflow in this repository")
@@ -68,7 +68,7 @@ def build_parser() -> argparse.ArgumentParser:
     init.set_defaults(handler=cmd_init)
 
     badges = commands.add_parser("badges", parents=[common], help="print ready-to-paste badge and chart snippets")
-    badges.add_argument("--config", metavar="PATH", help="config file (default: $STATSBOT_CONFIG, else ./statsbot.toml)")
+    _config_option(badges)
     badges.add_argument("--cdn", action="store_true", help="serve the files through jsDelivr instead of raw.githubusercontent.com")
     badges.add_argument("--format", choices=("markdown", "html", "url"), default="markdown")
     badges.add_argument("--repo", metavar="OWNER/NAME", help="the repository holding the data branch (default: detected)")
@@ -78,12 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
     when = sched.add_mutually_exclusive_group()
     when.add_argument("--at", metavar="HH:MM", help="every day at this local time")
     when.add_argument("--every", metavar="DURATION", help="every 30m, 6h, 1d, 1h30m, ... (default 1d)")
-    sched.add_argument("--config", metavar="PATH", help="config file (default: $STATSBOT_CONFIG, else ./statsbot.toml)")
+    _config_option(sched)
     sched.add_argument("--output", metavar="DIR", help="output folder")
     sched.add_argument("--no-push", action="store_true", help="commit to the local data branch, do not push")
     sched.add_argument("--no-publish", action="store_true", help="write the output folder only, no git")
     sched.set_defaults(handler=cmd_schedule)
     return parser
+
+
+def _config_option(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--config", metavar="PATH", help="config file (default: $STATSBOT_CONFIG, else ./statsbot.toml)")
 
 
 def setup_logging(verbose: int, quiet: bool) -> None:
