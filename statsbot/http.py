@@ -31,10 +31,7 @@ K = TypeVar("K")
 
 
 class RateLimited(SourceError):
-    """The API said to stop asking until `reset_at` (or for `retry_after` seconds)."""
-
-    def __init__(self, message: str) -> None:
-        super().__init__(message)
+    """The API said to stop asking; the message says until when."""
 
 
 class BoundedRetry(Retry):

@@ -166,12 +166,15 @@ class GitSnapshot:
         self.git = git
         self.commit = commit
         self._entries: dict[str, str] | None = None
+        self._files: dict[str, bytes | None] = {}  # a commit never changes: each file is read once
 
     def read(self, relpath: str) -> bytes | None:
         if self.commit is None:
             return None
-        done = self.git.run("cat-file", "blob", f"{self.commit}:{relpath}", check=False)
-        return done.stdout if done.returncode == 0 else None
+        if relpath not in self._files:
+            done = self.git.run("cat-file", "blob", f"{self.commit}:{relpath}", check=False)
+            self._files[relpath] = done.stdout if done.returncode == 0 else None
+        return self._files[relpath]
 
     def list(self, prefix: str) -> list[str]:
         return sorted(path for path in self.entries() if path.startswith(prefix))
@@ -248,6 +251,7 @@ class Publisher:
             self._authenticate(token, header)
         self._tip: str | None = None
         self._fetched = False
+        self._snapshot = GitSnapshot(self.git, None)
 
     def use_deadline(self, deadline: Deadline) -> None:
         """Network commands end by `deadline` (each still gets MIN_NETWORK_TIMEOUT)."""
@@ -259,7 +263,8 @@ class Publisher:
         """The data branch as published (fetched from the remote first when pushing)."""
         self._tip = self._current_tip()
         self._fetched = True
-        return GitSnapshot(self.git, self._tip) if self._tip else EmptySnapshot()
+        self._snapshot = GitSnapshot(self.git, self._tip)
+        return self._snapshot if self._tip else EmptySnapshot()
 
     def _current_tip(self) -> str | None:
         if not self.push:
@@ -300,7 +305,7 @@ class Publisher:
             self.snapshot()
         tip = self._tip
         for attempt in range(1, MAX_PUSH_TRIES + 1):
-            snapshot = GitSnapshot(self.git, tip)
+            snapshot = self._snapshot if attempt == 1 else GitSnapshot(self.git, tip)
             if attempt > 1:
                 files = rerender(snapshot if tip else EmptySnapshot())
             commit, changed = self._commit(tip, snapshot, files, changes)

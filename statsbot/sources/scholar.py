@@ -257,6 +257,7 @@ class _PageFetcher:
         url = f"https://{SCHOLAR_HOST}{path}"
         tries = 1 + self._settings.retries
         problem = ""
+        retry_after: float | None = None  # from the last answer, when it asked for a pause
         for attempt in range(tries):
             if attempt:
                 wait = min(0.5 * 2 ** (attempt - 1), 8.0)
