@@ -7,10 +7,13 @@ escaped for Markdown in the summary and for the workflow-command syntax in annot
 from __future__ import annotations
 
 import html
+import re
+import uuid
 from pathlib import Path
 from typing import Any, Mapping
 
-from statsbot.errors import one_line
+from statsbot.outputs import AGGREGATE_SOURCES
+from statsbot.errors import console_line, one_line
 
 SUMMARY_ROWS = 300
 
@@ -28,12 +31,29 @@ def markdown_cell(value: Any) -> str:
 
 
 def _command_data(text: str) -> str:
-    return one_line(text, 1000).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    return console_line(one_line(text, 1000)).replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
 
 
 def annotation(level: str, message: str, title: str = "statsbot") -> str:
     title = _command_data(title).replace(":", "%3A").replace(",", "%2C")
     return f"::{level} title={title}::{_command_data(message)}"
+
+
+_OUTPUT_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_-]*")
+
+
+def output_entry(name: str, value: str) -> str:
+    """One step output for $GITHUB_OUTPUT: ``name=value``, or the delimiter form for a value
+    with line breaks (a delimiter the value does not contain), so a value never adds an output."""
+    if not _OUTPUT_NAME.fullmatch(name):
+        raise ValueError(f"not a step output name: {name!r}")
+    value = str(value)
+    if not re.search(r"[\r\n]", value):
+        return f"{name}={value}\n"
+    delimiter = f"ghadelimiter_{uuid.uuid4()}"
+    while delimiter in value:  # pragma: no cover - a random 128-bit value
+        delimiter = f"ghadelimiter_{uuid.uuid4()}"
+    return f"{name}<<{delimiter}\n{value}\n{delimiter}\n"
 
 
 def summary_markdown(report: Any, before: Mapping[str, Any] | None) -> str:
@@ -81,10 +101,12 @@ def write_actions_report(report: Any, before: Mapping[str, Any] | None, env: Map
     outputs = env.get("GITHUB_OUTPUT")
     if outputs:
         with Path(outputs).open("a", encoding="utf-8") as handle:
-            handle.write(f"changed={'true' if changed(report) else 'false'}\n")
-            handle.write(f"stale={'true' if report.stale else 'false'}\n")
+            handle.write(output_entry("changed", "true" if changed(report) else "false"))
+            handle.write(output_entry("stale", "true" if report.stale else "false"))
     lines = []
     for result in report.stale:
+        if result.source in AGGREGATE_SOURCES:
+            continue  # a total is stale or failed because an item is, and that item has its own annotation
         if result.status == "stale":
             lines.append(annotation("warning", f"{result.source} {result.item} is stale (last good values from {result.last_success_at} kept): {result.error}"))
         else:

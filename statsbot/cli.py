@@ -2,7 +2,8 @@
 
 Exit codes: 0 every item fresh; 3 published, but some items stale (their earlier
 values kept) or never fetched; 2 usage or config error; 1 publishing failed or an
-unexpected failure. `--allow-stale` turns 3 into 0.
+unexpected failure. `--allow-stale` turns 3 into 0 when every item that is not fresh
+is stale (has earlier values); an item that never had a good value keeps 3.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Sequence
 
 from statsbot import __version__
-from statsbot.errors import ConfigError, StatsbotError, one_line
+from statsbot.errors import ConfigError, StatsbotError, console_line, one_line
 from statsbot.redact import RedactingFormatter, register_environment
 
 log = logging.getLogger("statsbot")
@@ -50,7 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     publishing.add_argument("--dry-run", action="store_true", help="fetch and print what would change; write nothing")
     run.add_argument("--branch", metavar="NAME", help="the data branch (default: [publish] branch)")
     run.add_argument("--accept-drops", action="store_true", help="publish values that fell by more than max_drop_percent")
-    run.add_argument("--allow-stale", action="store_true", help="exit 0, not 3, when some items are stale")
+    run.add_argument("--allow-stale", action="store_true", help="exit 0, not 3, when some items are stale (not when one never had a good value)")
     run.set_defaults(handler=cmd_run)
 
     demo = commands.add_parser("demo", parents=[common], help="the whole pipeline offline, on bundled Scholar pages")
@@ -103,6 +104,19 @@ def setup_logging(verbose: int, quiet: bool) -> None:
     logging.getLogger("httpx").setLevel(logging.DEBUG if verbose and verbose > 1 else logging.WARNING)
     logging.getLogger("httpcore").setLevel(logging.DEBUG if verbose and verbose > 1 else logging.WARNING)
     logging.getLogger("scholarly").setLevel(logging.INFO if verbose else logging.WARNING)
+    # urllib3's retry lines ("Retrying (Retry(...)) after connection broken by ...", "Retry: URL")
+    # only with -v, its request lines with -vv: a retry that then succeeds is not news, and one
+    # that fails ends in statsbot's own error line. matplotlib's INFO lines only with -vv.
+    logging.getLogger("urllib3").setLevel(logging.DEBUG if verbose else logging.ERROR)
+    if verbose == 1:
+        handler.addFilter(_only_retry_lines_from_urllib3)
+    logging.getLogger("matplotlib").setLevel(logging.INFO if verbose and verbose > 1 else logging.WARNING)
+
+
+def _only_retry_lines_from_urllib3(record: logging.LogRecord) -> bool:
+    if record.name.startswith("urllib3") and record.levelno < logging.WARNING:
+        return str(record.msg).startswith("Retry")
+    return True
 
 
 def cmd_run(args: argparse.Namespace) -> int:
@@ -125,7 +139,10 @@ def cmd_run(args: argparse.Namespace) -> int:
         if repo is None:
             log.info("not in a git repository: writing the output folder only")
         else:
-            publisher = Publisher(settings, repo, os.environ, push=not args.no_push)
+            github = loaded.config.github
+            publisher = Publisher(
+                settings, repo, os.environ, push=not args.no_push, api_url=github.api_url if github else None
+            )
     report = run(
         loaded,
         Path(args.output) if args.output else None,
@@ -138,9 +155,20 @@ def cmd_run(args: argparse.Namespace) -> int:
         for line in write_actions_report(report, report.before, os.environ):
             print(line)
     if report.publish_error:
-        print(f"statsbot: {report.publish_error}", file=sys.stderr)
+        print(console_line(f"statsbot: {report.publish_error}"), file=sys.stderr)
         return EXIT_FAILURE
     if report.stale and not args.allow_stale:
+        return EXIT_STALE
+    never = [r for r in report.stale if r.status == "error"]
+    if never:
+        # --allow-stale excuses a blocked day, not an item that never worked (a wrong id, a 404):
+        # otherwise a typo in a new config would keep a workflow green forever.
+        names = ", ".join(f"{r.source} {r.item}" for r in never[:5]) + (f" and {len(never) - 5} more" if len(never) > 5 else "")
+        print(
+            f"statsbot: --allow-stale excuses only stale items (those with earlier values); "
+            f"never fetched successfully: {names} (see the error above; a wrong id is the usual cause)",
+            file=sys.stderr,
+        )
         return EXIT_STALE
     return EXIT_OK
 
@@ -232,7 +260,7 @@ def cmd_badges(args: argparse.Namespace) -> int:
         if chosen:
             print(f"# {title}")
             for snippet in chosen:
-                print(snippet.render(args.format))
+                print(console_line(snippet.render(args.format)))  # paths come from the fetched branch
     return EXIT_OK
 
 
@@ -240,7 +268,8 @@ def cmd_schedule(args: argparse.Namespace) -> int:
     from statsbot.config import load_config
     from statsbot.scheduler import Loop, parse_at, parse_duration, run_command
 
-    load_config(args.config).require_sources()  # a config error stops here, with exit code 2
+    loaded = load_config(args.config)
+    loaded.require_sources()  # a config error stops here, with exit code 2
     forwarded = []
     if args.config:
         forwarded += ["--config", str(Path(args.config).resolve())]
@@ -251,6 +280,8 @@ def cmd_schedule(args: argparse.Namespace) -> int:
         run_command(forwarded),
         every=parse_duration(args.every) if args.every else None,
         at=parse_at(args.at) if args.at else None,
+        # A run still going 60 s (CHILD_GRACE_SECONDS) after this deadline is ended.
+        deadline_seconds=loaded.config.run.deadline_seconds,
     )
     return loop.forever()
 
@@ -260,6 +291,8 @@ def format_summary(report) -> str:  # type: ignore[no-untyped-def]
     lines: list[str] = []
     by_source: dict[str, list] = {}
     for result in report.results:
+        if result.source == "github_total" and result.status == "ok":
+            continue  # the "github total:" line below
         by_source.setdefault(result.source, []).append(result)
     for source, results in by_source.items():
         failed = [r for r in results if r.status != "ok"]
@@ -278,24 +311,27 @@ def format_summary(report) -> str:  # type: ignore[no-untyped-def]
                 metrics = ", ".join(f"{name} {value}" for name, value in result.metrics.items())
                 moved = f" (moved to {result.extra['moved_to']})" if result.extra.get("moved_to") else ""
                 lines.append(f"{_title(result)}: ok: {metrics}{moved}")
-    every = report.totals.get("github")
-    if every:
-        lines.append(f"github total: {every['stars']} stars, {every['forks']} forks in {every['repositories']} repositories")
+    total = next((r for r in report.results if r.source == "github_total"), None)
+    if total is not None and total.status != "error":
+        every = total.metrics
+        kept = "" if total.status == "ok" else " (stale: includes last good values)"
+        lines.append(f"github total: {every['stars']} stars, {every['forks']} forks in {every['repositories']} repositories{kept}")
     if report.dry_run:
         lines.append("dry run: nothing written" + ("; would change:" if report.changes else "; nothing would change"))
         lines.extend(f"  {change}" for change in report.changes)
-        return "\n".join(lines)
+        return "\n".join(map(console_line, lines))
     lines.append(f"wrote {len(report.written)} changed files to {report.output_dir}")
     if report.published is not None:
         lines.append(report.published.describe())
-    return "\n".join(lines)
+    # Names, titles and errors come from servers: each line stays one line, never a workflow command.
+    return "\n".join(map(console_line, lines))
 
 
 SUMMARY_ITEMS = 10
 
 
 def _title(result) -> str:  # type: ignore[no-untyped-def]
-    return f"{result.source} {result.item}" + (f" ({result.detail})" if result.detail else "")
+    return f"{result.source} {result.item}" + (f" ({one_line(result.detail, 200)})" if result.detail else "")
 
 
 def _failure_line(result) -> str:  # type: ignore[no-untyped-def]
@@ -311,7 +347,87 @@ def _tree(paths: Sequence[str], limit: int = 12) -> list[str]:
     return shown
 
 
+# How long a finished command waits for threads that are not daemons before ending the process anyway.
+STUCK_THREAD_GRACE_SECONDS = 2.0
+
+
 def main(argv: Sequence[str] | None = None) -> int:
+    """The `statsbot` program. Run as a program (no `argv`: the console script, ``python -m
+    statsbot``), the process ends once the command has, even if some thread is still stuck
+    (see `_end_despite_stuck_threads`); called with `argv` (in-process), it only returns."""
+    if argv is None:
+        _end_commands_on_sigterm()
+    code = _main(argv)
+    if argv is None:
+        _end_despite_stuck_threads(code)
+    return code
+
+
+def _end_commands_on_sigterm() -> None:
+    """On SIGTERM (`statsbot schedule` ending a run past its deadline, a service manager), kill
+    the git commands in flight before exiting as the default action would. Each runs in its
+    own session, out of reach of a signal to this process's group, and only this process
+    enforces their timeouts: without this, a git push stuck on its remote would outlive us."""
+    import signal
+    import threading
+
+    from statsbot.deadline import end_running_commands
+
+    if threading.current_thread() is not threading.main_thread():
+        return
+
+    def terminated(signum: int, frame: object) -> None:
+        end_running_commands()
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001 - the main thread may be mid-write
+                pass
+        os._exit(128 + signum)
+
+    signal.signal(signal.SIGTERM, terminated)
+
+
+def _end_despite_stuck_threads(code: int, grace: float = STUCK_THREAD_GRACE_SECONDS) -> None:
+    """The last line of defence behind the deadlines: end the process with `code` now.
+
+    Every network wait in statsbot has a timeout and every worker that may block on the
+    network is a daemon thread, so normally nothing is left here and this returns at once.
+    But Python joins every thread that is not a daemon before the process may exit, and
+    a thread stuck where no timeout reaches (a library's own thread pool, a read of a
+    server that trickles a byte a second) would keep a finished run alive for hours,
+    until the workflow's 6-hour limit kills it and discards what it published. The
+    command's work is done by now (files written, commit pushed, summary printed), so
+    after a short grace the output is flushed and the process ends with `os._exit`,
+    which skips only that join and the `atexit` handlers.
+    """
+    import threading
+    import time
+
+    def stuck() -> list[threading.Thread]:
+        return [t for t in threading.enumerate() if t is not threading.main_thread() and not t.daemon and t.is_alive()]
+
+    end = time.monotonic() + grace
+    for thread in stuck():
+        thread.join(max(0.0, end - time.monotonic()))
+    left = stuck()
+    if not left:
+        return
+    log.warning(
+        "%d thread(s) still busy after the command finished (%s): ending the process",
+        len(left),
+        ", ".join(t.name for t in left[:5]),
+    )
+    logging.shutdown()  # flushes the log handlers
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
+
+
+def _main(argv: Sequence[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     register_environment(os.environ)
@@ -319,15 +435,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.handler(args)
     except ConfigError as exc:
-        print(f"statsbot: {one_line(str(exc), 2000)}", file=sys.stderr)
+        print(console_line(f"statsbot: {one_line(str(exc), 2000)}"), file=sys.stderr)
         return EXIT_USAGE
     except StatsbotError as exc:
-        print(f"statsbot: {one_line(str(exc), 2000)}", file=sys.stderr)
+        print(console_line(f"statsbot: {one_line(str(exc), 2000)}"), file=sys.stderr)
         return EXIT_FAILURE
     except KeyboardInterrupt:
         print("statsbot: interrupted", file=sys.stderr)
         return 130
     except Exception as exc:  # a bug: one line by default, the traceback with -v
         log.debug("unexpected error", exc_info=True)
-        print(f"statsbot: unexpected error: {type(exc).__name__}: {one_line(str(exc))} (run with -v for details)", file=sys.stderr)
+        print(console_line(f"statsbot: unexpected error: {type(exc).__name__}: {one_line(str(exc))} (run with -v for details)"), file=sys.stderr)
         return EXIT_FAILURE

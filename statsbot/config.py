@@ -36,13 +36,49 @@ _REPO_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
 
 
 def validate_scholar_id(value: str) -> str:
-    """A Google Scholar user id: the 12 characters after ``user=`` in a profile URL."""
+    """A Google Scholar user id: the 12 characters after ``user=`` in a profile URL.
+
+    A whole profile URL (``https://scholar.google.com/citations?user=DhtAFkwAAAAJ&hl=en``,
+    any ``scholar.google.*`` host, http or https) is accepted too: its ``user=`` value is the id.
+    """
+    if isinstance(value, str) and _looks_like_url(value):
+        return _scholar_id_from_url(value)
     if not isinstance(value, str) or not _SCHOLAR_ID.fullmatch(value):
         raise ValueError(
             "must be a Google Scholar user id: 12 characters of letters, digits, '_' or '-' "
             f"(the part after user= in the profile URL), got {_show(value)}"
         )
     return value
+
+
+_SCHOLAR_HOST = re.compile(r"scholar\.google(?:\.[a-z]{2,3}){1,2}")
+
+
+def _looks_like_url(value: str) -> bool:
+    return value.lower().startswith(("http://", "https://"))
+
+
+def _scholar_id_from_url(value: str) -> str:
+    from urllib.parse import parse_qs
+
+    try:
+        parts = urlsplit(value)
+        host = (parts.hostname or "").lower()
+    except ValueError:
+        host, parts = "", None
+    users = parse_qs(parts.query).get("user", []) if parts is not None else []
+    if (
+        parts is None
+        or not _SCHOLAR_HOST.fullmatch(host)
+        or parts.path.rstrip("/") != "/citations"
+        or len(users) != 1
+        or not _SCHOLAR_ID.fullmatch(users[0])
+    ):
+        raise ValueError(
+            "a profile URL must look like https://scholar.google.com/citations?user=XXXXXXXXXXXX "
+            f"(user= followed by the 12-character id), got {_show(value)}"
+        )
+    return users[0]
 
 
 def validate_github_owner(value: str) -> str:
@@ -72,10 +108,14 @@ def validate_github_repo(value: str) -> str:
 
 
 def validate_hf_repo(value: str) -> str:
-    """A Hugging Face ``org/name``: letters, digits, '.', '_' and '-' in each part."""
-    org, slash, name = value.partition("/") if isinstance(value, str) else ("", "", "")
+    """A Hugging Face ``org/name``, or a bare ``name`` for the Hub's older repositories without an
+    organisation (``gpt2``, ``bert-base-uncased``): letters, digits, '.', '_' and '-' in each part."""
+    if not isinstance(value, str):
+        raise ValueError(f"must be 'org/name' or 'name', got {_show(value)}")
+    org, slash, name = value.partition("/")
     if not slash:
-        raise ValueError(f"must be 'org/name', got {_show(value)}")
+        _validate_name(value, "must be 'org/name' or a bare name")
+        return value
     _validate_name(org, "the organisation must be")
     _validate_name(name, "the name must be")
     return value

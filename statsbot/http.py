@@ -7,18 +7,18 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, wait
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 from urllib.parse import urlsplit
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
+from urllib3.exceptions import HTTPError, InvalidHeader, MaxRetryError, ReadTimeoutError, ResponseError
 from urllib3.util.retry import Retry
 
 from statsbot import __version__
-from statsbot.deadline import Deadline
+from statsbot.deadline import DaemonPool, Deadline
 from statsbot.errors import DeadlineExceeded, SourceError
 from statsbot.progress import Progress
 
@@ -147,13 +147,21 @@ def request_json(
     with response:
         body = bytearray()
         try:
-            for chunk in response.iter_content(65536):
+            while True:
+                # read1 returns whatever has arrived (at most 64 KiB) after one socket read, so
+                # the deadline is checked between reads even when a server trickles a byte a
+                # second; read(amt) and iter_content(amt) wait until amt bytes are there.
+                chunk = response.raw.read1(65536, decode_content=True)
+                if not chunk:
+                    break
                 body += chunk
                 if len(body) > MAX_BODY_BYTES:
                     raise SourceError(f"{what}: answer larger than {MAX_BODY_BYTES // (1024 * 1024)} MiB")
                 if deadline.expired():
                     raise DeadlineExceeded(f"{deadline.name} reached reading {what}")
-        except requests.exceptions.RequestException as exc:
+        except ReadTimeoutError:
+            raise SourceError(f"{what}: the answer stopped coming for {limit:.3g} s") from None
+        except (requests.exceptions.RequestException, HTTPError) as exc:
             raise SourceError(f"{what}: connection broke while reading the answer ({exc.__class__.__name__})") from None
     response._content = bytes(body)  # so .text and .json() work on what was read
     if response.status_code != 200:
@@ -219,7 +227,8 @@ def run_pool(
     if not keys:
         return results
     progress = Progress(label, len(keys)) if label else None
-    pool = ThreadPoolExecutor(max_workers=max(1, min(workers, len(keys))), thread_name_prefix="statsbot-http")
+    # Daemon threads: a worker stuck past the deadline is abandoned and cannot keep the process alive.
+    pool = DaemonPool(max_workers=max(1, min(workers, len(keys))), thread_name_prefix="statsbot-http")
     futures: dict[Future[T], K] = {pool.submit(work, key): key for key in keys}
     pending = set(futures)
     try:
@@ -238,5 +247,5 @@ def run_pool(
         for future in pending:
             future.cancel()
             results[futures[future]] = DeadlineExceeded(f"{deadline.name} reached")
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown()
     return results

@@ -89,6 +89,7 @@ def init(directory: Path, *, scholar_id: str | None = None, repo: str | None = N
                 check(value)
             except ValueError as exc:
                 raise ConfigError(f"{flag}: {exc}") from None
+    scholar_id = validate_scholar_id(scholar_id) if scholar_id else None  # a profile URL becomes its id
     result = InitResult(scholar_id=scholar_id)
     result.repository = repo or repository_from_site(directory)
     if (directory / ACADHOMEPAGE_CRAWLER).is_file():

@@ -8,6 +8,35 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
+from statsbot.errors import ConfigError
+
+
+def _read_umask() -> int:
+    """The process's umask: from /proc where there is one (without changing it), else by
+    setting and restoring it, once, at import (before statsbot starts any thread)."""
+    try:
+        with open("/proc/self/status", encoding="ascii", errors="replace") as status:
+            for line in status:
+                if line.startswith("Umask:"):
+                    return int(line.split()[1], 8)
+    except (OSError, ValueError, IndexError):
+        pass
+    mask = os.umask(0o022)
+    os.umask(mask)
+    return mask
+
+
+_UMASK = _read_umask()
+
+
+def file_mode() -> int:
+    """The mode `open()` gives a new file under the umask (0644 under 022).
+
+    `tempfile.mkstemp` always creates 0600; output files are meant to be read by
+    others (a web server, a CI step, the user's group), so they get this mode instead.
+    """
+    return 0o666 & ~_UMASK
+
 
 def dumps(data: Any) -> str:
     """The one JSON spelling statsbot writes: UTF-8 text, sorted keys, two-space indent."""
@@ -19,6 +48,8 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
+        if hasattr(os, "fchmod"):
+            os.fchmod(fd, file_mode())
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)
@@ -28,3 +59,24 @@ def write_bytes_atomic(path: Path, data: bytes) -> None:
         except FileNotFoundError:
             pass
         raise
+
+
+def check_output_dir(path: Path, what: str) -> None:
+    """Make sure `path` is a folder statsbot can write, before anything is fetched.
+
+    Creates it when missing. Raises `ConfigError` naming `what` (the key or option that
+    chose the folder) and the path: it exists and is not a folder, or it cannot be
+    created, or a file cannot be created in it.
+    """
+    try:
+        if path.exists() and not path.is_dir():
+            raise ConfigError(f"{what}: {path} exists and is not a folder")
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(f"{what}: the folder {path} cannot be created ({exc.strerror or type(exc).__name__})") from None
+    try:
+        fd, probe = tempfile.mkstemp(dir=path, prefix=".statsbot-probe-", suffix=".tmp")
+    except OSError as exc:
+        raise ConfigError(f"{what}: cannot write in the folder {path} ({exc.strerror or type(exc).__name__})") from None
+    os.close(fd)
+    os.unlink(probe)

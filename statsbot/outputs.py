@@ -71,31 +71,40 @@ def github_repo_files(results: Iterable[ItemResult]) -> Files:
     return files
 
 
-def github_totals(stats: Mapping[str, Any], repos: Iterable[str], user_repos: Mapping[str, Iterable[str]]) -> dict[str, Any]:
-    """Sums over the last good value of each repository (so one failed fetch never lowers a total)."""
+def aggregate_files(result: ItemResult, *, grey: bool = False) -> Files:
+    """The badge of a total (a user's stars, or every repository's), drawn from its settled sum."""
+    path = _AGGREGATE_BADGES[result.source](result.item)
+    color = STALE_COLOR if grey else "blue"
+    return {path: count_badge("stars", result.metrics["stars"], logo=GITHUB_LOGO, short=True, color=color).to_json()}
+
+
+_AGGREGATE_BADGES = {
+    "github_users": lambda login: f"badges/github/{login}/stars-total.json",
+    "github_total": lambda item: "badges/github/stars-total.json",
+}
+AGGREGATE_SOURCES = frozenset(_AGGREGATE_BADGES)
+# Sources whose items are named case-insensitively (GitHub: Alice-Lab/A is alice-lab/a).
+CASE_INSENSITIVE_SOURCES = frozenset({"github", "github_users"})
+_METRIC_BADGES = {
+    "github": {"stars": "stars.json", "forks": "forks.json"},
+    "huggingface": {"downloads": "downloads.json", "downloads_all_time": "downloads-all-time.json", "likes": "likes.json"},
+}
+
+
+def metric_badge_path(result: ItemResult, metric: str) -> str | None:
+    """The badge file that shows one metric of an item, if there is one."""
+    name = _METRIC_BADGES.get(result.source, {}).get(metric)
+    return f"badges/{result.source}/{result.item}/{name}" if name else None
+
+
+def mark_gone(stats: dict[str, Any], gone: Mapping[str, str], day: str) -> None:
+    """Mark repositories that left their owner's listing: ``status: gone`` with the day it was
+    noticed; their last values stay in the entry (nothing published is deleted)."""
     entries = stats["sources"].get("github", {})
-
-    def total(names: Iterable[str]) -> dict[str, int]:
-        seen: dict[str, Mapping[str, Any]] = {}
-        for name in names:
-            metrics = (entries.get(name) or {}).get("metrics") or {}
-            if "stars" in metrics:
-                seen.setdefault(name.lower(), metrics)
-        return {
-            "stars": sum(m["stars"] for m in seen.values()),
-            "forks": sum(m.get("forks", 0) for m in seen.values()),
-            "repositories": len(seen),
-        }
-
-    every = list(repos) + [name for names in user_repos.values() for name in names]
-    return {"all": total(every), "users": {login: total(names) for login, names in user_repos.items()}}
-
-
-def github_total_files(totals: Mapping[str, Any]) -> Files:
-    files: Files = {"badges/github/stars-total.json": count_badge("stars", totals["all"]["stars"], logo=GITHUB_LOGO, short=True).to_json()}
-    for login, sums in totals["users"].items():
-        files[f"badges/github/{login}/stars-total.json"] = count_badge("stars", sums["stars"], logo=GITHUB_LOGO, short=True).to_json()
-    return files
+    for name, reason in gone.items():
+        entry = entries.get(name)
+        if isinstance(entry, dict) and entry.get("status") != "gone":
+            entry.update({"status": "gone", "error": reason, "gone_since": day})
 
 
 def huggingface_files(results: Iterable[ItemResult]) -> Files:
@@ -130,7 +139,11 @@ def stats_document(
         if isinstance(items, Mapping)
     }
     for result in results:
-        sources.setdefault(result.source, {})[result.item] = result.stats_entry()
+        items = sources.setdefault(result.source, {})
+        if result.source in CASE_INSENSITIVE_SOURCES:  # one entry per repository or user, however spelt
+            for name in [n for n in items if n.lower() == result.item.lower() and n != result.item]:
+                del items[name]
+        items[result.item] = result.stats_entry()
     when = iso_utc((generated_at or utc_now()).replace(microsecond=0))
     return {"schema_version": STATS_SCHEMA_VERSION, "generated_at": when, "sources": sources}
 
@@ -145,6 +158,8 @@ def item_badges(result: ItemResult, previous: Snapshot) -> dict[str, tuple[str, 
     if result.source == "github":
         base = f"badges/github/{result.item}"
         return {f"{base}/stars.json": ("stars", GITHUB_LOGO), f"{base}/forks.json": ("forks", GITHUB_LOGO)}
+    if result.source in _AGGREGATE_BADGES:
+        return {_AGGREGATE_BADGES[result.source](result.item): ("stars", GITHUB_LOGO)}
     if result.source == "huggingface":
         base = f"badges/huggingface/{result.item}"
         return {

@@ -13,10 +13,15 @@ it: a source that failed leaves its earlier files in place.
   ``--force-with-lease`` against the tip it was built from.
 * A push rejected because the branch moved is retried: fetch, render again over
   the new tip, commit, push; a bounded number of times.
-* With ``$GITHUB_TOKEN`` (or ``$GH_TOKEN``) and an https remote, the token reaches
-  git as an HTTP header through ``GIT_CONFIG_*`` environment variables, one
-  command at a time (as actions/checkout does, but never written to
-  ``.git/config``, never in a URL, and redacted from every message).
+* With ``$GITHUB_TOKEN`` (or ``$GH_TOKEN``) and an https remote on the GitHub server
+  (``$GITHUB_SERVER_URL``, default https://github.com, or the host of ``[github]
+  api_url``), the token reaches git as an HTTP header through ``GIT_CONFIG_*``
+  environment variables, one command at a time (as actions/checkout does, but never
+  written to ``.git/config``, never in a URL, and redacted from every message). A
+  remote on any other host (GitLab, Gitea, a local server) never gets it.
+* git never asks: no terminal, ``GIT_TERMINAL_PROMPT=0``, and ssh in batch mode
+  (see `batch_mode_ssh`); every git command has a timeout, after which it is
+  killed together with the ssh it started.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from typing import Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
 from statsbot.config import PublishConfig
-from statsbot.deadline import Deadline
+from statsbot.deadline import Deadline, run_bounded
 from statsbot.errors import ConfigError, StatsbotError, one_line
 from statsbot.snapshot import EmptySnapshot, Snapshot
 
@@ -58,6 +63,7 @@ _RACE = re.compile(r"\[rejected\]|non-fast-forward|fetch first|stale info|cannot
 _AUTH = re.compile(r"\b403\b|\b401\b|Permission to .* denied|Authentication failed|could not read Username|terminal prompts disabled")
 _MISSING_BRANCH = re.compile(r"couldn't find remote ref", re.IGNORECASE)
 _LOOPBACK = ("127.0.0.1", "localhost", "::1")
+DEFAULT_GITHUB_SERVER = "https://github.com"
 
 
 class PublishError(StatsbotError):
@@ -91,6 +97,40 @@ def blob_sha(data: bytes) -> str:
     return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
 
 
+_SSH_PROGRAM = re.compile(r"""\s*("[^"]*"|'[^']*'|\S+)""")
+
+
+def batch_mode_ssh(env: Mapping[str, str], configured: str | None = None) -> dict[str, str]:
+    """``GIT_SSH_COMMAND`` for git's ssh with ``-o BatchMode=yes``: a key that is missing or
+    needs a passphrase, or an unknown host key, then fails at once instead of asking.
+
+    git uses ``$GIT_SSH_COMMAND``, else ``core.sshCommand`` (`configured`), else ``$GIT_SSH``,
+    else ``ssh``. That command is kept, with ``-o BatchMode=yes`` put right after the program
+    (ssh takes the first value given for an option, so a later ``BatchMode=no`` cannot undo
+    it). A program that is not OpenSSH's ``ssh`` (plink, a wrapper script) is left as it is:
+    its options are its own, and its prompts are still cut off by running without a terminal.
+    Returns the variables to add (none when nothing is changed).
+    """
+    command = env.get("GIT_SSH_COMMAND") or configured
+    if not command:
+        program = env.get("GIT_SSH") or "ssh"
+        return {"GIT_SSH_COMMAND": f"{_shell_quote(program)} -o BatchMode=yes"} if _is_openssh(program) else {}
+    match = _SSH_PROGRAM.match(command)
+    if match is None or not _is_openssh(match.group(1).strip("'\"")):
+        return {}
+    return {"GIT_SSH_COMMAND": f"{command[: match.end()]} -o BatchMode=yes{command[match.end():]}"}
+
+
+def _is_openssh(program: str) -> bool:
+    return re.split(r"[\\/]", program)[-1].lower() in ("ssh", "ssh.exe")
+
+
+def _shell_quote(word: str) -> str:
+    import shlex
+
+    return word if re.fullmatch(r"[\w@%+=:,./-]+", word) else shlex.quote(word)
+
+
 class Git:
     """Runs git in one repository with a bounded time, no prompts, and secrets redacted from errors."""
 
@@ -102,6 +142,7 @@ class Git:
         base.setdefault("GIT_ASKPASS", "")
         self._env = base
         self._config_env: dict[str, str] = {}
+        self._ssh_env: dict[str, str] | None = None  # GIT_SSH_COMMAND with BatchMode, worked out once
         self.deadline: Deadline | None = None  # network commands end by then (but get MIN_NETWORK_TIMEOUT)
 
     def with_config(self, pairs: Sequence[tuple[str, str]]) -> None:
@@ -126,21 +167,18 @@ class Git:
         network: bool = False,
         check: bool = True,
     ) -> subprocess.CompletedProcess[bytes]:
-        command_env = {**self._env, **(self._config_env if network else {}), **(env or {})}
+        if network and self._ssh_env is None:
+            configured = self.run("config", "--get", "core.sshCommand", check=False).stdout.decode().strip()
+            self._ssh_env = batch_mode_ssh(self._env, configured or None)
+        network_env = {**self._ssh_env, **self._config_env} if network and self._ssh_env is not None else {}
+        command_env = {**self._env, **network_env, **(env or {})}
         timeout = LOCAL_TIMEOUT
         if network:
             timeout = NETWORK_TIMEOUT
             if self.deadline is not None:
                 timeout = min(NETWORK_TIMEOUT, max(MIN_NETWORK_TIMEOUT, self.deadline.remaining()))
         try:
-            done = subprocess.run(
-                ["git", "-C", str(self.repo), *args],
-                input=input,
-                env=command_env,
-                capture_output=True,
-                timeout=timeout,
-                check=False,
-            )
+            done = run_bounded(["git", "-C", str(self.repo), *args], input=input, env=command_env, timeout=timeout)
         except subprocess.TimeoutExpired:
             raise PublishError(f"git {args[0]} did not finish within {timeout:g} s") from None
         except FileNotFoundError:
@@ -212,6 +250,29 @@ def published_paths(settings: PublishConfig, base_dir: Path, cwd: Path) -> tuple
     return url, []
 
 
+def _origin(url: str) -> tuple[str, str, int | None]:
+    """scheme, host (lower case) and port of a URL, with the scheme's default port filled in."""
+    parts = urlsplit(url.strip())
+    scheme = parts.scheme.lower()
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return scheme, (parts.hostname or "").lower(), port or {"http": 80, "https": 443}.get(scheme)
+
+
+def github_server_origins(env: Mapping[str, str], api_url: str | None = None) -> set[tuple[str, str, int | None]]:
+    """The origins a GitHub token belongs to: ``$GITHUB_SERVER_URL`` (default https://github.com)
+    and the web host of `api_url` (``https://HOST/api/v3`` is HOST; api.github.com is github.com)."""
+    origins = {_origin(env.get("GITHUB_SERVER_URL") or DEFAULT_GITHUB_SERVER)}
+    if api_url:
+        scheme, host, port = _origin(api_url)
+        if host == "api.github.com":
+            host = "github.com"
+        origins.add((scheme, host, port))
+    return {origin for origin in origins if origin[0] in ("http", "https") and origin[1]}
+
+
 def find_repository(settings: PublishConfig, base_dir: Path, cwd: Path) -> Path | None:
     """`[publish] repo` (relative to the config file), else the repository around `cwd`; None if there is none."""
     start = (base_dir / settings.repo) if settings.repo else cwd
@@ -232,8 +293,18 @@ def find_repository(settings: PublishConfig, base_dir: Path, cwd: Path) -> Path 
 class Publisher:
     """Reads the data branch before a run and commits (and pushes) the outputs after it."""
 
-    def __init__(self, settings: PublishConfig, repo: Path, env: Mapping[str, str], *, push: bool = True) -> None:
+    def __init__(
+        self,
+        settings: PublishConfig,
+        repo: Path,
+        env: Mapping[str, str],
+        *,
+        push: bool = True,
+        api_url: str | None = None,
+    ) -> None:
         self.settings = settings
+        self.api_url = api_url  # [github] api_url: its host is a GitHub server too (Enterprise)
+        self._token_withheld_from = ""  # the remote's host, when it is not the GitHub server
         self.branch = settings.branch
         self.remote = settings.remote
         self.env = env
@@ -250,6 +321,7 @@ class Publisher:
         if token and self.url:
             self._authenticate(token, header)
         self._tip: str | None = None
+        self._local: str | None = None  # the local branch's tip as read (--no-push)
         self._fetched = False
         self._snapshot = GitSnapshot(self.git, None)
 
@@ -268,7 +340,9 @@ class Publisher:
 
     def _current_tip(self) -> str | None:
         if not self.push:
-            local = self._resolve(f"refs/heads/{self.branch}")
+            # --no-push commits on the local branch; in a fresh clone it exists only on the
+            # remote, and the local branch is then created on top of the remote's tip.
+            local = self._local = self._resolve(f"refs/heads/{self.branch}")
             if local or not self.url:
                 return local
         if not self.url:
@@ -311,8 +385,8 @@ class Publisher:
             commit, changed = self._commit(tip, snapshot, files, changes)
             if commit is None:
                 return PublishResult("unchanged", self.branch, tip, 0, attempt, self.remote if self.push else None)
-            if not self.push:
-                self.git.run("update-ref", f"refs/heads/{self.branch}", commit, tip or "0" * 40)
+            if not self.push:  # the old value: the local tip, or "must not exist yet" (a fresh clone)
+                self.git.run("update-ref", f"refs/heads/{self.branch}", commit, self._local or "0" * 40)
                 return PublishResult("committed", self.branch, commit, changed, attempt, None)
             pushed, stderr = self._push(commit, tip)
             if pushed:
@@ -373,6 +447,12 @@ class Publisher:
         return done.returncode == 0, output
 
     def _explain(self, stderr: str) -> str:
+        if _AUTH.search(stderr) and self._token_withheld_from:
+            return (
+                f"git could not authenticate to {self._token_withheld_from}: $GITHUB_TOKEN is only sent to "
+                "the GitHub server ($GITHUB_SERVER_URL or [github] api_url's host), so give git its own "
+                f"credentials for that host (git said: {self.git.redact(stderr)[:200]})"
+            )
         if _AUTH.search(stderr):
             return PERMISSION_ADVICE + f" (git said: {self.git.redact(stderr)[:200]})"
         return self.git.redact(stderr)
@@ -406,6 +486,15 @@ class Publisher:
             if parts.scheme == "http":
                 log.warning("not sending $GITHUB_TOKEN over plain http to %s", parts.hostname)
             return  # ssh and file remotes bring their own credentials
+        if _origin(self.url) not in github_server_origins(self.env, self.api_url):
+            where = parts.netloc.rpartition("@")[2]
+            self._token_withheld_from = where
+            log.info(
+                "not sending $GITHUB_TOKEN to %s: it is not the GitHub server ($GITHUB_SERVER_URL, default "
+                "https://github.com, or [github] api_url's host); git uses its own credentials there",
+                where,
+            )
+            return
         prefix = f"{parts.scheme}://{parts.netloc.rpartition('@')[2]}/"
         key = f"http.{prefix}.extraheader"
         # An empty value first clears any header set in git config (actions/checkout leaves one).

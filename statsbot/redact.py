@@ -40,7 +40,31 @@ def redact(text: str) -> str:
 
 
 class RedactingFormatter(logging.Formatter):
-    """Formats a record, tracebacks included, then hides every registered secret."""
+    """Formats a record, tracebacks included, then hides every registered secret.
+
+    The message is one line (a server's text in it cannot start a new line, so it cannot
+    inject a GitHub Actions workflow command); a traceback follows on lines prefixed with
+    ``    | ``, so none of them can start with ``::`` either.
+    """
+
+    TRACE_PREFIX = "    | "
 
     def format(self, record: logging.LogRecord) -> str:
-        return redact(super().format(record))
+        from statsbot.errors import console_line
+
+        flat = logging.makeLogRecord(record.__dict__)  # a copy: other handlers see the record unchanged
+        flat.msg = console_line(redact(record.getMessage()))
+        flat.args = None
+        flat.exc_info = flat.exc_text = flat.stack_info = None
+        text = console_line(redact(super().format(flat)))
+        extra = []
+        if record.exc_info:
+            extra.append(self.formatException(record.exc_info))
+        elif record.exc_text:
+            extra.append(record.exc_text)
+        if record.stack_info:
+            extra.append(self.formatStack(record.stack_info))
+        for block in extra:
+            for line in redact(block).splitlines():
+                text += "\n" + self.TRACE_PREFIX + console_line(line)
+        return text

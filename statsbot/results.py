@@ -31,6 +31,14 @@ class ItemResult(BaseModel):
     metrics: dict[str, int] = {}
     detail: str = ""  # a short note for the summary, e.g. the profile's name
     extra: dict[str, Any] = {}  # source-specific fields for stats.json, e.g. GitHub's moved_to
+    # Metrics an answer left out, kept at their last good value: metric -> when it was last fresh.
+    kept: dict[str, str | None] = {}
+
+    def fresh_metrics(self) -> dict[str, int]:
+        """The metrics observed by this run (none unless the item is ok; kept ones excluded)."""
+        if self.status != "ok":
+            return {}
+        return {name: value for name, value in self.metrics.items() if name not in self.kept}
 
     def stats_entry(self) -> dict[str, Any]:
         return {
@@ -40,4 +48,5 @@ class ItemResult(BaseModel):
             "last_success_at": self.last_success_at,
             "error": self.error,
             "metrics": dict(self.metrics),
+            **({"kept_metrics": dict(self.kept)} if self.kept else {}),
         }

@@ -7,6 +7,8 @@ The CLI is a thin shell over `run`. Stages:
 2. `settle`: per item, against the previous `stats.json`. A failed item with earlier
    values becomes ``stale`` and keeps them; one that never had a value is ``error``;
    a fresh value that fell by more than ``max_drop_percent`` is held back as ``stale``.
+   Then totals (`aggregates`): each GitHub user's and the overall sum, built from the
+   settled repositories under the same rules.
 3. `render`: the files, over a snapshot of earlier outputs (no network), so a push
    race can render again on the new tip.
 """
@@ -16,7 +18,6 @@ from __future__ import annotations
 import json
 import logging
 import os
-from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timezone
 from pathlib import Path
@@ -26,21 +27,27 @@ from pydantic import BaseModel, ConfigDict
 
 from statsbot.cache import CACHE_FILE, cache_document, load_cache, section
 from statsbot.config import Config, GitHubConfig, HuggingFaceConfig, LoadedConfig, RunConfig, ScholarConfig
-from statsbot.deadline import Deadline, call_with_deadline
+from statsbot.deadline import DaemonPool, Deadline, call_with_deadline
 from statsbot.errors import SourceError, one_line
+from statsbot.gate import too_far
 from statsbot import history
+from statsbot.aggregates import TOTAL_SOURCE, aggregate_github, lookup
 from statsbot.outputs import (
+    AGGREGATE_SOURCES,
+    CASE_INSENSITIVE_SOURCES,
     GS_DATA_FILE,
+    STALE_COLOR,
     STATS_FILE,
     Files,
+    aggregate_files,
     describe_changes,
     encode,
     error_badges,
     github_repo_files,
-    github_total_files,
-    github_totals,
     grey_badges,
     huggingface_files,
+    mark_gone,
+    metric_badge_path,
     safe_relpath,
     scholar_files,
     stabilize,
@@ -56,6 +63,9 @@ log = logging.getLogger("statsbot")
 # The hard bound around a source sits just past its own cooperative deadline, so the
 # source's own, more precise error normally wins.
 _DEADLINE_GRACE_SECONDS = 0.5
+
+# Sources whose item files are drawn from the settled result (Scholar's come from the profile).
+_ITEM_FILES: dict[str, Callable[[list[ItemResult]], Files]] = {"github": github_repo_files, "huggingface": huggingface_files}
 
 # Metrics that only grow in normal life: a large fall is more likely a bad page than the truth.
 GATED_METRICS = {
@@ -89,7 +99,9 @@ class _SourceOutput(BaseModel):
 
     results: list[ItemResult] = []
     files: dict[str, Files] = {}  # by item key (see `item_key`)
-    user_repos: dict[str, list[str]] = {}
+    user_repos: dict[str, list[str]] = {}  # GitHub: each user's fresh listing
+    user_errors: dict[str, str] = {}  # GitHub: why a user's listing failed
+    gone: dict[str, str] = {}  # GitHub: repositories that left their owner's listing, and why
     cache: dict[str, Any] = {}
 
 
@@ -141,6 +153,10 @@ def run(
     if publisher is not None:
         publisher.use_deadline(deadline)
     out = (output_dir or loaded.output_dir).resolve()
+    if not dry_run:  # a folder that cannot be written is a config error, found before any request
+        from statsbot.jsonio import check_output_dir
+
+        check_output_dir(out, "--output" if output_dir is not None else f"{loaded.path or 'config'}: [output] dir")
     previous: Snapshot = publisher.snapshot() if publisher is not None else FolderSnapshot(out)
     fetched = fetch_sources(loaded.config, previous, env, deadline, accept_drops=accept_drops, now=now)
     files, stats = render(fetched, previous)
@@ -199,7 +215,9 @@ def fetch_sources(
             lambda m: _failed_huggingface(h, m),
         )
     outputs: dict[str, _SourceOutput] = {}
-    pool = ThreadPoolExecutor(max_workers=max(1, len(jobs)), thread_name_prefix="statsbot-source")
+    # Daemon threads (not ThreadPoolExecutor's, which are joined at exit): a source still
+    # stuck when the run's deadline passes is abandoned and cannot keep the process alive.
+    pool = DaemonPool(max_workers=max(1, len(jobs)), thread_name_prefix="statsbot-source")
     try:
         futures = {}
         for name, (job, own, _) in jobs.items():
@@ -216,27 +234,61 @@ def fetch_sources(
                 log.error("%s: %s", name, message)
                 outputs[name] = jobs[name][2](message)
     finally:
-        pool.shutdown(wait=False, cancel_futures=True)
+        pool.shutdown()
 
     previous_stats = read_json(previous, STATS_FILE)
     previous_stats = previous_stats if isinstance(previous_stats, dict) else {}
-    github = outputs.get("github")
-    if github is not None:
-        github.results = github.results + _carry_forward_user_repos(github, previous_stats)
-    for output in outputs.values():
-        settled = [settle(r, _entry(previous_stats, r), config.run, accept_drops) for r in output.results]
-        for result in settled:
+    when = now or datetime.now(timezone.utc)
+
+    def settle_one(result: ItemResult) -> ItemResult:
+        return settle(result, _entry(previous_stats, result), config.run, accept_drops)
+
+    for name, output in outputs.items():
+        output.results = [settle_one(r) for r in output.results]
+        builder = _ITEM_FILES.get(name)
+        for result in output.results:
+            key = item_key(result.source, result.item)
             if result.status != "ok":
-                output.files.pop(item_key(result.source, result.item), None)
-        output.results = settled
-    return Fetched(config=config, outputs=outputs, now=now or datetime.now(timezone.utc))
+                output.files.pop(key, None)
+            elif builder is not None:  # from the settled values: a metric an answer left out keeps its value
+                output.files[key] = builder([result])
+    github = outputs.get("github")
+    if github is not None and config.github is not None:
+        aggregates = aggregate_github(
+            config.github,
+            github.results,
+            github.user_repos,
+            github.user_errors,
+            previous_stats,
+            settle_one,
+            max_drop_percent=config.run.max_drop_percent,
+            accept_drops=accept_drops,
+            now=iso_utc(when.replace(microsecond=0)),
+        )
+        github.results = aggregates.repos + aggregates.users + [aggregates.total]
+        github.gone = aggregates.gone
+    return Fetched(config=config, outputs=outputs, now=when)
 
 
 def settle(result: ItemResult, previous: Mapping[str, Any] | None, rules: RunConfig, accept_drops: bool) -> ItemResult:
-    """The item as it will be published: fresh, stale (earlier values kept) or error (none to keep)."""
+    """The item as it will be published: fresh, stale (earlier values kept) or error (none to keep).
+
+    A metric published before that a fresh answer leaves out (Hugging Face omitting
+    ``downloadsAllTime``) keeps its last good value, still under the drop gate, and is
+    listed in ``kept``; it is not a fresh observation.
+    """
     old_metrics = (previous or {}).get("metrics") or {}
     last_success = (previous or {}).get("last_success_at") or (previous or {}).get("fetched_at")
     if result.status == "ok":
+        missing = {m: v for m, v in old_metrics.items() if m not in result.metrics and isinstance(v, int)}
+        if missing:
+            old_kept = (previous or {}).get("kept_metrics")
+            old_kept = old_kept if isinstance(old_kept, Mapping) else {}
+            kept = {m: (old_kept.get(m) if m in old_kept else last_success) for m in missing}
+            log.warning(
+                "%s %s: the answer had no %s; the last good value is kept", result.source, result.item, ", ".join(sorted(missing))
+            )
+            result = result.model_copy(update={"metrics": {**result.metrics, **missing}, "kept": kept})
         reason = None if accept_drops else drop_reason(result, old_metrics, rules.max_drop_percent)
         if reason is None:
             return result.model_copy(update={"last_success_at": result.fetched_at})
@@ -245,35 +297,31 @@ def settle(result: ItemResult, previous: Mapping[str, Any] | None, rules: RunCon
     else:
         error = result.error or "failed"
     if old_metrics:
+        old_kept = (previous or {}).get("kept_metrics")
         return result.model_copy(
             update={
                 "status": "stale",
                 "error": error,
                 "metrics": dict(old_metrics),
+                "kept": dict(old_kept) if isinstance(old_kept, Mapping) else {},
                 "fetched_at": (previous or {}).get("fetched_at"),
                 "last_success_at": last_success,
             }
         )
-    return result.model_copy(update={"status": "error", "error": error, "metrics": {}, "last_success_at": None})
+    return result.model_copy(update={"status": "error", "error": error, "metrics": {}, "kept": {}, "last_success_at": None})
 
 
 def drop_reason(result: ItemResult, old: Mapping[str, Any], max_drop_percent: float) -> str | None:
     for metric in GATED_METRICS.get(result.source, ()):
-        before, after = old.get(metric), result.metrics.get(metric)
-        if isinstance(before, int) and isinstance(after, int) and before > 0:
-            fall = 100.0 * (before - after) / before
-            if fall > max_drop_percent:
-                return (
-                    f"{metric} fell from {before} to {after} (-{fall:.0f}%), more than max_drop_percent "
-                    f"{max_drop_percent:g}: held back (run with --accept-drops to publish it)"
-                )
+        reason = too_far(metric, old.get(metric), result.metrics.get(metric), max_drop_percent, "held back")
+        if reason:
+            return reason
     return None
 
 
 def _entry(stats: Mapping[str, Any], result: ItemResult) -> Mapping[str, Any] | None:
     items = (stats.get("sources") or {}).get(result.source)
-    entry = items.get(result.item) if isinstance(items, Mapping) else None
-    return entry if isinstance(entry, Mapping) else None
+    return lookup(items, result.item, case_insensitive=result.source in CASE_INSENSITIVE_SOURCES)
 
 
 # ---------------------------------------------------------------------- rendering
@@ -291,16 +339,25 @@ def render(fetched: Fetched, previous: Snapshot) -> tuple[dict[str, bytes], dict
             files.update(item_files)
     now = datetime.now(timezone.utc)
     for result in fetched.results:
-        if result.status == "stale" and _older_than(result.last_success_at, config.run.stale_after_days, now):
-            files.update(grey_badges(result, previous))
-        elif result.status == "error":
+        old_enough = _older_than(result.last_success_at, config.run.stale_after_days, now)
+        if result.status == "error":
             files.update(error_badges(result, previous))
+        elif result.source in AGGREGATE_SOURCES:  # drawn from the settled sum, grey like any stale item
+            files.update(aggregate_files(result, grey=result.status == "stale" and old_enough))
+        elif result.status == "stale" and old_enough:
+            files.update(grey_badges(result, previous))
+        for metric, since in result.kept.items() if result.status == "ok" else ():
+            path = metric_badge_path(result, metric)
+            if path in files and _older_than(since, config.run.stale_after_days, now):
+                files[path] = {**files[path], "color": STALE_COLOR}
     github = fetched.outputs.get("github")
     if github is not None and config.github is not None:
-        user_repos = {login: _repos_of(login, github, stats) for login in config.github.users}
-        totals = github_totals(stats, config.github.repos, user_repos)
-        files.update(github_total_files(totals))
-        stats["totals"] = {"github": totals["all"]}
+        mark_gone(stats, github.gone, fetched.now.date().isoformat())
+        total = next((r for r in github.results if r.source == TOTAL_SOURCE), None)
+        if total is not None and total.status != "error":
+            stats["totals"] = {"github": dict(total.metrics)}
+        elif isinstance(previous_stats, dict) and isinstance(previous_stats.get("totals"), dict):
+            stats["totals"] = previous_stats["totals"]
         old_cache = section(load_cache(previous), "github")
         files[CACHE_FILE] = cache_document({"github": {**old_cache, **github.cache}})
     elif isinstance(previous_stats, dict) and isinstance(previous_stats.get("totals"), dict):
@@ -308,9 +365,8 @@ def render(fetched: Fetched, previous: Snapshot) -> tuple[dict[str, bytes], dict
     files[STATS_FILE] = stats
     files = stabilize(files, previous)
     encoded = encode(files)
-    totals_row = {("github_total", "all"): stats["totals"]["github"]} if github is not None and "totals" in stats else {}
     old_history = previous.read(history.HISTORY_FILE)
-    rows = history.updated(old_history, fetched.results, fetched.now.date().isoformat(), totals_row)
+    rows = history.updated(old_history, fetched.results, fetched.now.date().isoformat())
     encoded[history.HISTORY_FILE] = history.render_csv(rows)
     if config.charts.enabled:
         encoded.update(chart_files(fetched, rows, history.parse(old_history), encoded, previous))
@@ -421,9 +477,10 @@ def _github(settings: GitHubConfig, token: str | None, cache: dict[str, Any], li
         ok = sum(1 for r in report.repos if r.status == "ok")
         log.info("github: %d of %d repositories fetched (%s)", ok, len(report.repos), "GraphQL, token" if token else "REST, no token")
         return _SourceOutput(
-            results=report.repos + report.users,
+            results=report.repos,
             files={item_key("github", r.item): github_repo_files([r]) for r in report.repos},
             user_repos=report.user_repos,
+            user_errors={r.item: r.error or "failed" for r in report.users if r.status != "ok"},
             cache=report.cache,
         )
 
@@ -433,8 +490,7 @@ def _github(settings: GitHubConfig, token: str | None, cache: dict[str, Any], li
 def _failed_github(settings: GitHubConfig, message: str) -> _SourceOutput:
     log.error("github: %s", message)
     results = [ItemResult(source="github", item=r, status="error", error=message) for r in settings.repos]
-    results += [ItemResult(source="github_users", item=u, status="error", error=message) for u in settings.users]
-    return _SourceOutput(results=results)
+    return _SourceOutput(results=results, user_errors={u: message for u in settings.users})
 
 
 def _huggingface(settings: HuggingFaceConfig, token: str | None, limit: Deadline) -> _SourceOutput:
@@ -462,27 +518,3 @@ def _log_failures(results: list[ItemResult]) -> None:
     for result in results:
         if result.status != "ok":
             log.error("%s %s: %s", result.source, result.item, result.error)
-
-
-# ------------------------------------------------------------ GitHub bookkeeping
-
-
-def _carry_forward_user_repos(github: _SourceOutput, previous: Mapping[str, Any]) -> list[ItemResult]:
-    """A user whose listing failed keeps the repositories it had, as failed items with their old values."""
-    failed_users = {r.item.lower(): r.error for r in github.results if r.source == "github_users" and r.status != "ok"}
-    if not failed_users:
-        return []
-    known = {r.item.lower() for r in github.results if r.source == "github"}
-    old = (previous.get("sources") or {}).get("github") or {}
-    carried = []
-    for name in old if isinstance(old, dict) else ():
-        owner = name.partition("/")[0].lower()
-        if owner in failed_users and name.lower() not in known:
-            carried.append(ItemResult(source="github", item=name, status="error", error=failed_users[owner]))
-    return carried
-
-
-def _repos_of(login: str, github: _SourceOutput, stats: Mapping[str, Any]) -> list[str]:
-    if login in github.user_repos:
-        return github.user_repos[login]
-    return [name for name in stats["sources"].get("github", {}) if name.partition("/")[0].lower() == login.lower()]

@@ -249,3 +249,23 @@ def reset_server():
     server = RawServer(_reset_mid_body)
     yield server.url
     server.close()
+
+
+def _one_byte_a_second(conn: socket.socket, stop: threading.Event) -> None:
+    try:
+        conn.recv(65536)
+        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n")
+        while not stop.wait(1.0):
+            conn.sendall(b" ")  # JSON whitespace: the body is never wrong, only never done
+    except OSError:
+        pass
+    finally:
+        conn.close()
+
+
+@pytest.fixture
+def slow_body_server():
+    """A server on 127.0.0.1 that sends a 200 JSON header (Content-Length 100 MB), then one byte a second, forever."""
+    server = RawServer(_one_byte_a_second)
+    yield server.url
+    server.close()

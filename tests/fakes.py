@@ -296,7 +296,13 @@ class FakeHub(Recorder):
         return fault if fault is not None else self.serve(request)
 
     def serve(self, request: Request) -> Response:
-        m = re.fullmatch(r"/api/(models|datasets)/([^/]+/[^/]+)", request.path)
+        m = re.fullmatch(r"/api/(models|datasets)/([^/]+(?:/[^/]+)?)", request.path)  # org/name, or a bare name
+        if m and (m.group(1), m.group(2).lower()) in getattr(self, "moved", {}):
+            # A renamed or transferred repository: the Hub answers 307 with a relative Location, query kept.
+            new = self.moved[(m.group(1), m.group(2).lower())]
+            query = request.query_string.decode()
+            location = f"/api/{m.group(1)}/{new}" + (f"?{query}" if query else "")
+            return json_response({"error": "Repository moved"}, self.move_status, {"Location": location})
         item = self.items.get((m.group(1), m.group(2))) if m else None
         if item is None:
             return json_response({"error": "Repository not found"}, 404, {"X-Error-Code": "RepoNotFound"})
@@ -304,3 +310,11 @@ class FakeHub(Recorder):
         payload: dict[str, Any] = {"_id": hashlib.md5(m.group(2).encode()).hexdigest()[:24], "id": m.group(2)}
         payload.update({key: value for key, value in item.items() if key in expand})
         return json_response(payload)
+
+    def move(self, kind: str, old: str, new: str, status: int = 307) -> None:
+        """`old` was renamed or transferred to `new` (add `new` with `add`): requests for `old` are
+        redirected there, as the Hub does (307, or `status`)."""
+        if not hasattr(self, "moved"):
+            self.moved: dict[tuple[str, str], str] = {}
+        self.moved[(kind, old.lower())] = new
+        self.move_status = status

@@ -1,10 +1,12 @@
 """The fault-injection suite: one fault per row, against local servers and a real data branch.
 
-Every row starts from a published data branch (Scholar profile, GitHub repository,
-Hugging Face model), changes the true values of all three, injects one fault into
-one source, and runs `statsbot run`. Then: the run ends within its deadline; the
-failed item's files on the data branch are byte-identical to before; the other
-items are updated; the exit code is 3 and the one-line error is the documented one.
+Every row starts from a published data branch (Scholar profile, GitHub repository
+and a GitHub user's listing, Hugging Face model), changes the true values of all three,
+injects one fault into one source, and runs `statsbot run`. Then: the run ends within
+its deadline; the failed item's files on the data branch are byte-identical to before;
+the other items are updated; the exit code is 3 and the one-line error is the
+documented one. The GitHub totals (the user's and the overall one) obey the same rule:
+a GitHub fault leaves them, their badges and their numbers exactly as published.
 """
 
 from __future__ import annotations
@@ -30,7 +32,10 @@ UID = "TestUser01AJ"
 PROFILE = make_profile(130, UID)
 PAGE = pages.render_profile(PROFILE)
 BRANCH = "google-scholar-stats"
-FIELDS = {"scholar": f"badges/scholar/{UID}/", "github": "badges/github/alice/tool/", "huggingface": "badges/huggingface/lab/m/"}
+FIELDS = {"scholar": f"badges/scholar/{UID}/", "github": "badges/github/", "huggingface": "badges/huggingface/lab/m/"}
+AGGREGATES = ("github_users ", "github_total ")
+# The items a fault in a source may leave stale: a GitHub fault also hits the user's listing.
+FAILED_ITEMS = {"scholar": [UID], "github": ["alice/tool", "alice-lab/kit"], "huggingface": ["lab/m"]}
 
 
 def without_stats(page: str) -> str:
@@ -119,7 +124,7 @@ def config_text(site_url: str, github_url: str, hub_url: str) -> str:
     limits = "timeout_seconds = 2\ndeadline_seconds = 4\nretries = 1\n"
     return (
         f'[scholar]\nid = "{UID}"\nbase_url = "{site_url}"\npage_delay_seconds = 0\n{limits}'
-        f'[github]\napi_url = "{github_url}"\nrepos = ["alice/tool"]\n{limits}'
+        f'[github]\napi_url = "{github_url}"\nrepos = ["alice/tool"]\nusers = ["alice-lab"]\n{limits}'
         f'[huggingface]\nendpoint = "{hub_url}"\nmodels = ["lab/m"]\n{limits}'
     )
 
@@ -137,12 +142,13 @@ def test_fault(fault, tmp_path, scholar_site, github_api, hub_api, silent_server
     site, remote = make_homepage(tmp_path, env)
     profile = scholar_site.add(json.loads(json.dumps(PROFILE)))
     github_api.add_repo("alice/tool", 1200, 30)
+    github_api.add_repo("alice-lab/kit", 300, 4)
     hub_api.add("models", "lab/m", 5000, 40, 80_000)
     write_config(site, config_text(scholar_site.url, github_api.url, hub_api.url))
 
     loaded = load_config(site / "statsbot.toml", env={})
     good = run(loaded, env=env, publisher=Publisher(loaded.config.publish, site, env))
-    assert [r.status for r in good.results] == ["ok"] * 3 and good.published.status == "pushed"
+    assert {r.status for r in good.results} == {"ok"} and good.published.status == "pushed"
     before = tree_files(remote, BRANCH)
 
     # The truth moves on for every source; then one source breaks.
@@ -166,13 +172,22 @@ def test_fault(fault, tmp_path, scholar_site, github_api, hub_api, silent_server
     errors = [line for line in result.stderr.splitlines() if line.startswith("ERROR: ")]
     assert any(fault.error in line for line in errors), errors
     stale = [line for line in result.stdout.splitlines() if ": STALE: " in line]
-    assert len(stale) == 1 and fault.error in stale[0], result.stdout
+    items = [line for line in stale if not line.startswith(AGGREGATES)]
+    assert items and all(fault.error in line for line in items), result.stdout
+    assert {line.split(":")[0] for line in items} <= {f"{fault.source} {name}" for name in FAILED_ITEMS[fault.source]}
+    # Totals are stale exactly when one of their inputs is: only for a GitHub fault.
+    assert (len(stale) > 1) == (fault.source == "github"), result.stdout
 
     after = tree_files(remote, BRANCH)
     assert files_of(after, fault.source) == files_of(before, fault.source)  # byte for byte
     stats = json.loads(after["stats.json"])["sources"]
     fresh = {"scholar": stats["scholar"][UID], "github": stats["github"]["alice/tool"], "huggingface": stats["huggingface"]["lab/m"]}
     assert fresh.pop(fault.source)["status"] == "stale"
+    document = json.loads(after["stats.json"])
+    totals = {"stars": 1500, "forks": 34, "repositories": 2} if fault.source == "github" else {"stars": 1800, "forks": 34, "repositories": 2}
+    assert document["totals"]["github"] == totals
+    assert json.loads(after["badges/github/stars-total.json"])["message"] == ("1.5k" if fault.source == "github" else "1.8k")
+    assert json.loads(after["badges/github/alice-lab/stars-total.json"])["message"] == "300"
     expected = {"scholar": ("citations", 99_000), "github": ("stars", 1500), "huggingface": ("downloads", 6100)}
     for source, entry in fresh.items():
         metric, value = expected[source]

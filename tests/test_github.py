@@ -38,7 +38,8 @@ def test_rest_without_a_token(github_api, tmp_path):
     repos = ["alice/sparse-attn", "alice/tiny", "bob-lab/Big.Model_v2"]
     report = run(config(github_api, tmp_path, repos=repos), env={})
 
-    assert [r.status for r in report.results] == ["ok"] * 3
+    assert [r.status for r in report.results] == ["ok"] * 4  # three repositories and the total
+    assert report.results[-1].source == "github_total"
     entries = stats(tmp_path)["sources"]["github"]
     assert entries["alice/sparse-attn"]["metrics"] == {"stars": 1234, "forks": 56}
     assert entries["bob-lab/Big.Model_v2"]["metrics"] == {"stars": 950_000, "forks": 12_345}
@@ -166,8 +167,10 @@ def test_primary_rate_limit_stops_asking_and_keeps_what_was_fetched(github_api, 
     repos = [f"alice/r{i}" for i in range(10)]
     report = run(config(github_api, tmp_path, repos=repos, max_workers=1), env={})
     ok = [r for r in report.results if r.status == "ok"]
-    failed = [r for r in report.results if r.status != "ok"]
+    failed = [r for r in report.results if r.status != "ok" and r.source == "github"]
     assert len(ok) == 4 and len(failed) == 6
+    total = report.results[-1]
+    assert total.source == "github_total" and total.status == "stale" and total.metrics["stars"] == 1 + 2 + 3 + 4
     assert len(github_api.requests) == 4  # the fourth answer said remaining 0: nothing more was sent
     reset = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(github_api.reset_at))
     assert all(f"it resets at {reset}" in r.error for r in failed)
@@ -179,7 +182,11 @@ def test_rate_limit_403_with_many_workers_never_spins(github_api, tmp_path):
         github_api.add_repo(f"alice/r{i}", 1)
     github_api.rate_limit = 0
     report = run(config(github_api, tmp_path, repos=[f"alice/r{i}" for i in range(60)], max_workers=8), env={})
-    assert all(r.status == "error" and "rate limit reached" in r.error for r in report.results)
+    repos, total = report.results[:-1], report.results[-1]
+    assert all(r.status == "error" and "rate limit reached" in r.error for r in repos)
+    assert total.source == "github_total" and total.status == "error" and total.metrics == {}
+    assert "totals" not in stats(tmp_path)  # no total at all rather than a total of 0
+    assert badge(tmp_path, "stars-total.json")["isError"] is True
     assert len(github_api.requests) <= 8  # at most the requests already in flight, never one per repository
 
 
@@ -200,7 +207,7 @@ def test_429_with_a_long_retry_after_stops_at_once(github_api, tmp_path):
     started = time.monotonic()
     report = run(config(github_api, tmp_path, repos=["alice/a", "alice/b"], max_workers=1), env={})
     assert time.monotonic() - started < 5
-    assert all(r.status == "error" and "asked to wait 120 s" in r.error for r in report.results)
+    assert all(r.status == "error" and "asked to wait 120 s" in r.error for r in report.results[:-1])
     assert len(github_api.requests) == 1
 
 
@@ -222,7 +229,7 @@ def test_500_every_time_gives_up_after_the_retries(github_api, tmp_path):
 def test_a_bad_token_is_reported_once_and_stops(github_api, tmp_path):
     github_api.add_repo("alice/a", 3)
     report = run(config(github_api, tmp_path, repos=["alice/a", "alice/b"]), env={"GITHUB_TOKEN": "ghp_wrong"})
-    assert all("rejected the token (HTTP 401" in r.error for r in report.results)
+    assert all("rejected the token (HTTP 401" in r.error for r in report.results if r.source == "github")
     assert len(github_api.requests) == 1
 
 
@@ -241,7 +248,7 @@ def test_token_goes_only_to_the_configured_host(github_api, make_server, tmp_pat
     )
     github_api.add_repo("bob/home", 5)
     report = run(config(github_api, tmp_path, repos=["bob/home"], users=["alice"]), env={"GH_TOKEN": GITHUB_TEST_TOKEN})
-    assert {r.item: r.status for r in report.results} == {"bob/home": "ok", "alice": "ok", "alice/moved-away": "ok"}
+    assert {r.item: r.status for r in report.results} == {"bob/home": "ok", "alice": "ok", "alice/moved-away": "ok", "all": "ok"}
     assert elsewhere.requests and all("Authorization" not in r["headers"] for r in elsewhere.requests)
     assert len(github_api.requests) == 2
     assert all(r["headers"].get("Authorization") == f"Bearer {GITHUB_TEST_TOKEN}" for r in github_api.requests)
@@ -276,7 +283,7 @@ def test_a_user_whose_listing_fails_keeps_their_repositories(github_api, tmp_pat
     before = snapshot(tmp_path)
     github_api.fail(lambda r: r.path.startswith("/users/"), *[lambda r: json_response({"message": "err"}, 502)] * 5)
     report = run(config(github_api, tmp_path, users=["erin"], retries=1), env={})
-    assert {r.item: r.status for r in report.results} == {"erin": "stale", "erin/a": "stale", "erin/b": "stale"}
+    assert {r.item: r.status for r in report.results} == {"erin": "stale", "erin/a": "stale", "erin/b": "stale", "all": "stale"}
     document = stats(tmp_path)
     assert document["sources"]["github"]["erin/b"]["metrics"]["stars"] == 4
     assert document["sources"]["github_users"]["erin"]["metrics"]["stars"] == 7

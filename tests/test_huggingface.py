@@ -53,6 +53,25 @@ def test_token_is_sent_to_the_hub(hub_api, tmp_path):
     assert hub_api.requests[0]["headers"]["Authorization"] == f"Bearer {HF_TEST_TOKEN}"
 
 
+def test_the_token_does_not_follow_a_redirect_to_another_origin(hub_api, make_server, tmp_path):
+    from conftest import mount
+    from fakes import FakeHub
+
+    other_server = make_server()
+    elsewhere = FakeHub()
+    mount(other_server, elsewhere)
+    elsewhere.add("models", "lab/m", 7, 2, 70)
+    target = other_server.url_for("/api/models/lab/m")
+    hub_api.fail(
+        lambda r: True,
+        lambda r: json_response({"error": "moved"}, 307, {"Location": f"{target}?{r.query_string.decode()}"}),  # the Hub keeps the query
+    )
+    report = run(config(hub_api, tmp_path, models=["lab/m"]), env={"HF_TOKEN": HF_TEST_TOKEN})
+    assert report.results[0].status == "ok" and report.results[0].metrics["downloads"] == 7
+    assert hub_api.requests[0]["headers"]["Authorization"] == f"Bearer {HF_TEST_TOKEN}"
+    assert elsewhere.requests and all("Authorization" not in r["headers"] for r in elsewhere.requests)
+
+
 def test_endpoint_comes_from_hf_endpoint(hub_api, tmp_path):
     hub_api.add("models", "lab/m", 5, 1, 9)
     loaded = parse_config({"huggingface": {"models": ["lab/m"]}, "output": {"dir": str(tmp_path)}}, path=None,

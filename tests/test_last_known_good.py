@@ -112,7 +112,7 @@ def test_drop_gate_for_stars_and_all_time_downloads_not_monthly(github_api, hub_
     hub_api.add("models", "lab/n", 10, 1, 50)  # all-time downloads fall 50%: impossible, gated
     report = run(parse_config(document, path=None, env={}), env={})
     status = {r.item: r.status for r in report.results}
-    assert status == {"alice/a": "stale", "lab/m": "ok", "lab/n": "stale"}
+    assert status == {"alice/a": "stale", "lab/m": "ok", "lab/n": "stale", "all": "stale"}
     assert read(tmp_path / "badges/github/alice/a/stars.json")["message"] == "1k"
     assert read(tmp_path / "badges/huggingface/lab/m/downloads.json")["message"] == "100"
 

@@ -270,7 +270,7 @@ def test_token_push_over_smart_http_leaves_no_trace(http_remote, hub_api, tmp_pa
     site, remote, env, server = http_remote
     hub_api.add("models", "lab/m", 7, 0, 7)
     configure(site, hub_api)
-    result = statsbot(site, {**env, "GITHUB_TOKEN": GITHUB_TEST_TOKEN})
+    result = statsbot(site, {**env, "GITHUB_TOKEN": GITHUB_TEST_TOKEN, "GITHUB_SERVER_URL": server.url("").rstrip("/")})
     assert result.returncode == 0, result.stderr
     assert len(branch_commits(remote)) == 1
     assert set(server.seen_authorization) == {basic_header(GITHUB_TEST_TOKEN)}
@@ -290,7 +290,7 @@ def test_a_token_without_write_access_gets_the_permissions_advice(http_remote, h
     hub_api.add("models", "lab/m", 7, 0, 7)
     configure(site, hub_api)
     started = time.monotonic()
-    result = statsbot(site, {**env, "GITHUB_TOKEN": "ghp_" + "x" * 36})
+    result = statsbot(site, {**env, "GITHUB_TOKEN": "ghp_" + "x" * 36, "GITHUB_SERVER_URL": server.url("").rstrip("/")})
     assert time.monotonic() - started < 30
     assert result.returncode == 1
     assert "permissions: contents: write" in result.stderr

@@ -42,6 +42,7 @@ def test_planted_tokens_appear_in_no_byte_the_run_produced(tmp_path, scholar_sit
             "HF_TOKEN": HF_TEST_TOKEN,
             "HTTP_PROXY": f"http://someone:{PROXY_PASSWORD}@127.0.0.1:9",
             "NO_PROXY": "127.0.0.1,localhost",
+            "GITHUB_SERVER_URL": server.url("").rstrip("/"),  # the token goes to the GitHub server only
         }
         result = run_statsbot("run", "-vv", cwd=site, env=planted)
     finally:

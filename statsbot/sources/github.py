@@ -206,6 +206,12 @@ class _GitHub:
     def _result(self, name: str, stars: int, forks: int, moved: str | None) -> ItemResult:
         extra: dict[str, Any] = {}
         if moved:
+            try:
+                validate_github_repo(moved)
+            except ValueError:  # a name that is not owner/name is not trusted, not even in stats.json
+                log.warning("GitHub repository %s: the answer names it %r, which is not an owner/name; ignored", name, moved)
+                moved = None
+        if moved:
             log.warning("GitHub repository %s has moved to %s: update your config", name, moved)
             extra["moved_to"] = moved
         return ItemResult(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, NonNegativeInt, ValidationError
 
@@ -76,8 +77,12 @@ def fetch_huggingface(settings: HuggingFaceConfig, token: str | None, deadline: 
         metrics = {"downloads": repo.downloads, "likes": repo.likes}
         if repo.downloadsAllTime is not None:
             metrics["downloads_all_time"] = repo.downloadsAllTime
+        moved = _moved_to(kind, repo_id, repo.id, response)
+        if moved:
+            log.warning("%s has moved to %s: update your config", what, moved)
         return ItemResult(
-            source="huggingface", item=item_key(kind, repo_id), status="ok", fetched_at=iso_utc(utc_now()), metrics=metrics
+            source="huggingface", item=item_key(kind, repo_id), status="ok", fetched_at=iso_utc(utc_now()), metrics=metrics,
+            extra={"moved_to": moved} if moved else {},
         )
 
     keys = [("models", m) for m in settings.models] + [("datasets", d) for d in settings.datasets]
@@ -96,6 +101,21 @@ def fetch_huggingface(settings: HuggingFaceConfig, token: str | None, deadline: 
         else:
             results.append(outcome)
     return results
+
+
+def _moved_to(kind: str, requested: str, answered: str, response: Any) -> str | None:
+    """The repository's new id when the Hub redirected a renamed or transferred one (HTTP 307/301,
+    followed), or answered under another id; None when it is where the config says."""
+    if answered.lower() != requested.lower():
+        return answered
+    if response.history:
+        path = unquote(urlsplit(response.url).path)
+        prefix = f"/api/{kind}/"
+        if prefix in path:
+            final = path.split(prefix, 1)[1].strip("/")
+            if final and final.lower() != requested.lower():
+                return final
+    return None
 
 
 def _retry_after(response: Any) -> str:

@@ -9,7 +9,9 @@ minutes on a 403, and turns a page without the stats table into zeros. So:
   and `logger`, the seam scholarly's own `Navigator` fills;
 * requests go through scholarly's own httpx client, built by
   `ProxyGenerator._new_session`, with a `transport=` that sends them to
-  `base_url` (a mirror, or a local server in tests) and counts them;
+  `base_url` (a mirror, or a local server in tests), through the proxy that
+  ``HTTP_PROXY``/``HTTPS_PROXY``/``ALL_PROXY``/``NO_PROXY`` name for the rebased
+  URL (as httpx itself would choose it), and counts them;
 * every page is checked before the parsers see it: a captcha, DOS, "unusual
   traffic" or consent page ends the fetch at once; a profile page without its six
   stats cells is an error, never a profile of zeros;
@@ -96,6 +98,8 @@ class ScholarProfile(BaseModel):
 
 def classify_block(status: int, url: httpx.URL, text: str) -> str | None:
     """The cause, when Google answered with a page for people instead of data."""
+    if is_signin_page(url, text):
+        return SIGNIN_MESSAGE
     if re.search(r"""class=["'][^"']*\brc-doscaptcha-body\b""", text):
         return "Google Scholar served its DOS page (too many requests from this IP address)"
     is_profile = re.search(r"""id=["']gsc_prf_in["']""", text) is not None
@@ -110,6 +114,18 @@ def classify_block(status: int, url: httpx.URL, text: str) -> str | None:
     ):
         return "Google's cookie-consent page came instead of the profile (no profile data on it)"
     return None
+
+
+SIGNIN_MESSAGE = "Google Scholar sent the request to Google's sign-in page: the profile is private or the id is wrong"
+_SIGNIN_PATH = re.compile(r"/(?:ServiceLogin|ServiceLoginAuth|AccountChooser)\b|/signin(?:/|$)", re.IGNORECASE)
+_SIGNIN_TITLE = re.compile(r"<title>\s*Sign in\s*(?:-|&#8211;|\u2013)\s*Google Accounts", re.IGNORECASE)
+
+
+def is_signin_page(url: httpx.URL, text: str) -> bool:
+    """Scholar redirects a private profile, and some wrong ids, to accounts.google.com's sign-in page."""
+    if (url.host or "").lower() == "accounts.google.com" or _SIGNIN_PATH.search(url.path):
+        return True
+    return re.search(r"""id=["']gsc_prf_in["']""", text) is None and _SIGNIN_TITLE.search(text) is not None
 
 
 def _check_page(soup: Any, first: bool, where: str) -> None:
@@ -159,17 +175,54 @@ def _retry_after_seconds(value: str | None) -> float | None:
 # ----------------------------------------------------------------------- transport
 
 
+def proxy_routes(proxies: dict[str, str | None] | None = None) -> list[tuple[Any, str | None]]:
+    """(URL pattern, proxy URL or None for "direct"), most specific first, as httpx orders its mounts.
+
+    `proxies` defaults to the environment's (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``,
+    ``NO_PROXY``, read the way httpx reads them). A proxy httpx cannot use is a `ScholarError`
+    naming its scheme (never the URL, which may hold a password).
+    """
+    from httpx._utils import URLPattern, get_environment_proxies
+
+    routes = get_environment_proxies() if proxies is None else proxies
+    for proxy in filter(None, routes.values()):
+        try:
+            if httpx.Proxy(proxy).url.scheme.startswith("socks"):
+                import socksio  # noqa: F401  (httpx needs it for a SOCKS proxy)
+        except (ValueError, ImportError, httpx.InvalidURL) as exc:
+            scheme = proxy.partition("://")[0] if "://" in proxy else "?"
+            why = one_line(str(exc), 160) if isinstance(exc, ImportError) else "httpx does not accept its URL"
+            raise ScholarError(f"the proxy from the environment ({scheme}://...) cannot be used: {why}") from None
+    return sorted(((URLPattern(key), proxy) for key, proxy in routes.items()), key=lambda route: route[0])
+
+
 class RebaseTransport(httpx.BaseTransport):
     """Sends requests for scholar.google.com to `base_url` instead, and counts every request.
 
-    Requests for other hosts (a redirect elsewhere) pass through unchanged.
+    Requests for other hosts (a redirect elsewhere) pass through unchanged. Each request,
+    once rebased, goes through the proxy the environment names for its URL, exactly as
+    httpx's own client would choose it (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``,
+    ``NO_PROXY``): a client given ``transport=`` ignores the environment, so this does it.
+    `proxies` (mount pattern -> proxy URL or None) replaces the environment's.
     """
 
-    def __init__(self, base_url: str, counter: list[int]) -> None:
+    def __init__(self, base_url: str, counter: list[int], proxies: dict[str, str | None] | None = None) -> None:
         self._base = httpx.URL(base_url)
         self._prefix = self._base.raw_path.rstrip(b"/")
+        self._routes = proxy_routes(proxies)
         self._inner = httpx.HTTPTransport()
         self._counter = counter
+        self._proxied: dict[str, httpx.HTTPTransport] = {}  # one transport per proxy URL
+        for _, proxy in self._routes:
+            if proxy is not None and proxy not in self._proxied:
+                self._proxied[proxy] = httpx.HTTPTransport(proxy=proxy)
+
+    def transport_for(self, url: httpx.URL) -> httpx.HTTPTransport:
+        """The proxied transport the environment names for `url`, or the direct one."""
+        for pattern, proxy in self._routes:
+            if pattern.matches(url):
+                return self._inner if proxy is None else self._proxied[proxy]
+        return self._inner
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         url = request.url
@@ -186,10 +239,12 @@ class RebaseTransport(httpx.BaseTransport):
                 request.method, url, headers=headers, stream=request.stream, extensions=request.extensions
             )
         self._counter[0] += 1
-        return self._inner.handle_request(request)
+        return self.transport_for(request.url).handle_request(request)
 
     def close(self) -> None:
         self._inner.close()
+        for transport in self._proxied.values():
+            transport.close()
 
 
 def _load_scholarly() -> tuple[Any, Any]:
@@ -292,6 +347,8 @@ class _PageFetcher:
                 retry_after = _retry_after_seconds(headers.get("retry-after"))
                 continue
             if status == 404:
+                if "cstart=" in path:  # the profile exists (its first page came): not a wrong id
+                    raise ScholarError(f"{where} answered HTTP 404")
                 raise ScholarError("no Google Scholar profile with this id (HTTP 404)")
             if status == 403:
                 raise ScholarBlocked("access denied (HTTP 403): Google Scholar refuses this IP address")
@@ -323,6 +380,7 @@ def _cstart(path: str) -> str:
 def fetch_profile(settings: ScholarConfig, deadline: Deadline | None = None) -> ScholarProfile:
     """Fetch and validate one profile. Raises `ScholarError` (or `DeadlineExceeded`)."""
     deadline = deadline or Deadline(settings.deadline_seconds)
+    proxy_routes()  # a proxy variable httpx cannot use is this item's error, not a crash in scholarly's import
     proxy_generator_cls, author_parser_cls = _load_scholarly()
     counter = [0]
     generator = _scholarly_session(proxy_generator_cls, settings.base_url, counter)
