@@ -64,6 +64,8 @@ def summary_markdown(report: Any, before: Mapping[str, Any] | None) -> str:
         old_entry = (old_sources.get(result.source) or {}).get(result.item) or {}
         old_metrics = old_entry.get("metrics") or {}
         status = result.status if result.status == "ok" else f"{result.status}: {result.error}"
+        if result.extra.get("via"):  # which Scholar fetcher produced it
+            status += f" (via {result.extra['via']})"
         names = sorted(set(result.metrics) | set(old_metrics)) or ["(none)"]
         for name in names:
             rows.append(

@@ -66,6 +66,14 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--scholar-id", metavar="ID", help="your Google Scholar id (else the GOOGLE_SCHOLAR_ID secret)")
     init.add_argument("--repo", metavar="OWNER/NAME", help="this homepage's GitHub repository (default: from _config.yml)")
     init.add_argument("--force", action="store_true", help="replace files that exist")
+    init.add_argument(
+        "--fetcher",
+        action="extend",
+        type=_paid_fetchers,
+        default=[],
+        metavar="serpapi|scraperapi",
+        help='also fetch Scholar through this paid service when it blocks the runner: [scholar] fetchers = ["direct", NAME] (repeatable, or a comma list)',
+    )
     init.set_defaults(handler=cmd_init)
 
     badges = commands.add_parser("badges", parents=[common], help="print ready-to-paste badge and chart snippets")
@@ -85,6 +93,16 @@ def build_parser() -> argparse.ArgumentParser:
     sched.add_argument("--no-publish", action="store_true", help="write the output folder only, no git")
     sched.set_defaults(handler=cmd_schedule)
     return parser
+
+
+def _paid_fetchers(value: str) -> list[str]:
+    from statsbot.init import PAID_FETCHERS
+
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    for name in names:
+        if name not in PAID_FETCHERS:
+            raise argparse.ArgumentTypeError(f"unknown fetcher {name!r} (choose from {', '.join(PAID_FETCHERS)})")
+    return names
 
 
 def _config_option(parser: argparse.ArgumentParser) -> None:
@@ -205,6 +223,7 @@ def cmd_check(args: argparse.Namespace) -> int:
             f"scholar: profile {s.id} from {s.base_url} "
             f"(timeout {s.timeout_seconds:g} s, {s.retries} retries, deadline {s.deadline_seconds:g} s)"
         )
+        print(f"scholar fetchers, in order: {_describe_fetchers(s, os.environ)}")
     if config.github and (config.github.repos or config.github.users):
         g = config.github
         how = "GraphQL with a token from the environment" if secrets["github"] else "REST without a token (60 requests/hour)"
@@ -217,6 +236,31 @@ def cmd_check(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _describe_fetchers(settings, env) -> str:  # type: ignore[no-untyped-def]
+    """Which Scholar fetchers a run would try, and whether each has what it needs (never a key's value)."""
+    from statsbot.sources.scholar import FETCHERS
+    from statsbot.sources.scholar.direct import PROXY_ENV
+
+    parts = []
+    for name in settings.fetchers:
+        fetcher = FETCHERS[name]
+        why = fetcher.unavailable(settings, env)
+        if why:
+            parts.append(f"{name} (will be skipped: {why})")
+        elif fetcher.paid:
+            key = getattr(sys.modules[type(fetcher).__module__], "KEY_ENV", None)
+            has = f"${key} is set, " if key else ""
+            parts.append(f"{name} (paid: {has}not called while the published profile is under {settings.min_interval_hours:g} h old)")
+        elif env.get(PROXY_ENV):
+            parts.append(f"{name} (free, through the proxy in ${PROXY_ENV})")
+        elif settings.proxy:
+            parts.append(f"{name} (free, through [scholar] proxy)")
+        else:
+            named = next((v for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy") if env.get(v)), None)
+            parts.append(f"{name} (free, " + (f"through the proxy ${named} names)" if named else "from this machine)"))
+    return ", then ".join(parts)
+
+
 def cmd_init(args: argparse.Namespace) -> int:
     from statsbot.init import init, repository_from_remote_url
 
@@ -225,7 +269,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     if repo is None:
         done = subprocess.run(["git", "remote", "get-url", "origin"], cwd=cwd, capture_output=True, text=True, timeout=30)
         repo = repository_from_remote_url(done.stdout) if done.returncode == 0 else None
-    result = init(cwd, scholar_id=args.scholar_id, repo=args.repo, force=args.force)
+    result = init(cwd, scholar_id=args.scholar_id, repo=args.repo, force=args.force, fetchers=args.fetcher)
     if result.repository is None and repo:
         result.repository = repo
     print("\n".join(result.lines()))
@@ -304,7 +348,8 @@ def format_summary(report) -> str:  # type: ignore[no-untyped-def]
             if result.status != "ok":
                 lines.append(_failure_line(result))
             elif source == "scholar":
-                lines.append(f"{_title(result)}: ok")
+                via = f" (via {result.extra['via']})" if result.extra.get("via") else ""
+                lines.append(f"{_title(result)}: ok{via}")
                 width = max((len(name) for name in result.metrics), default=0)
                 lines.extend(f"  {name:<{width}}  {value}" for name, value in result.metrics.items())
             else:

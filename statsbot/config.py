@@ -29,6 +29,8 @@ HF_ENDPOINT_ENV = "HF_ENDPOINT"
 DEFAULT_SCHOLAR_BASE_URL = "https://scholar.google.com"
 DEFAULT_GITHUB_API_URL = "https://api.github.com"
 DEFAULT_HF_ENDPOINT = "https://huggingface.co"
+DEFAULT_SCRAPERAPI_URL = "https://api.scraperapi.com"
+DEFAULT_SERPAPI_URL = "https://serpapi.com"
 
 _SCHOLAR_ID = re.compile(r"[A-Za-z0-9_-]{12}")
 _GITHUB_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
@@ -130,6 +132,18 @@ def validate_base_url(value: str) -> str:
     return value.rstrip("/")
 
 
+def validate_proxy_url(value: str) -> str:
+    """A proxy URL without credentials (the file gets committed: those go in $STATSBOT_SCHOLAR_PROXY)."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https", "socks5", "socks5h") or not parts.hostname:
+        raise ValueError(f"must be a proxy URL such as http://proxy.example:3128, got {_show(value)}")
+    if parts.username or parts.password:
+        raise ValueError(
+            "must not hold credentials (this file gets committed): put the whole URL in $STATSBOT_SCHOLAR_PROXY instead"
+        )
+    return value
+
+
 def _show(value: Any) -> str:
     text = repr(value)
     return text if len(text) <= 60 else text[:57] + "..."
@@ -148,7 +162,17 @@ class ScholarConfig(_Section):
     deadline_seconds: float = Field(120.0, gt=0, le=3600)
     retries: int = Field(2, ge=0, le=10)
     page_delay_seconds: float = Field(1.0, ge=0, le=60)
+    # The ways to get the profile, tried in order until one succeeds (see README, "Scholar from GitHub Actions").
+    fetchers: list[Literal["direct", "scraperapi", "serpapi"]] = Field(default_factory=lambda: ["direct"], min_length=1)
+    proxy: str | None = None  # for the direct fetcher; one with credentials goes in $STATSBOT_SCHOLAR_PROXY
+    scraperapi_url: str = DEFAULT_SCRAPERAPI_URL
+    serpapi_url: str = DEFAULT_SERPAPI_URL
+    min_interval_hours: float = Field(20.0, ge=0, le=24 * 365)  # paid fetchers wait this long after the last good fetch
 
+    _check_fetchers = field_validator("fetchers")(classmethod(lambda cls, v: _unique(v, "fetcher")))
+    _check_proxy = field_validator("proxy")(classmethod(lambda cls, v: None if v is None else validate_proxy_url(v)))
+    _check_scraperapi = field_validator("scraperapi_url")(classmethod(lambda cls, v: validate_base_url(v)))
+    _check_serpapi = field_validator("serpapi_url")(classmethod(lambda cls, v: validate_base_url(v)))
     _check_id = field_validator("id")(classmethod(lambda cls, v: validate_scholar_id(v)))
     _check_base = field_validator("base_url")(classmethod(lambda cls, v: validate_base_url(v)))
 

@@ -6,6 +6,7 @@ import re
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
+from typing import Sequence
 
 from statsbot.config import validate_github_repo, validate_scholar_id
 from statsbot.errors import ConfigError
@@ -14,6 +15,25 @@ from statsbot.jsonio import write_bytes_atomic
 CONFIG_PATH = "statsbot.toml"
 WORKFLOW_PATH = ".github/workflows/statsbot.yml"
 ACADHOMEPAGE_CRAWLER = ".github/workflows/google_scholar_crawler.yaml"
+# `init --fetcher NAME`: the paid Scholar fetchers it can add after "direct", and what the user must do for each.
+PAID_FETCHERS = {
+    "serpapi": {
+        "secret": "SERPAPI_API_KEY",
+        "where": "your private API key at https://serpapi.com/manage-api-key",
+        "cost": (
+            "SerpApi counts one search per 100 papers per run, and only successful searches; its free plan "
+            "(about 100 searches a month) covers one daily run of a profile of up to 100 papers"
+        ),
+    },
+    "scraperapi": {
+        "secret": "SCRAPER_API_KEY",
+        "where": "your API key at https://dashboard.scraperapi.com",
+        "cost": (
+            "ScraperAPI bills each successful request (one per 100 papers per run) in credits, "
+            "25 credits for a Google page (docs.scraperapi.com/credits-and-requests)"
+        ),
+    },
+}
 _REPOSITORY = re.compile(r"""^repository\s*:\s*["']?([A-Za-z0-9-]+/[A-Za-z0-9._-]+?)["']?\s*(?:#.*)?$""", re.MULTILINE)
 _GITHUB_REMOTE = re.compile(r"github\.com[:/]([A-Za-z0-9-]+/[A-Za-z0-9._-]+?)(?:\.git)?/?$")
 
@@ -27,6 +47,7 @@ class InitResult:
     replaces: str | None = None
     scholar_id: str | None = None
     ignored_output: bool = False
+    fetchers: list[str] = field(default_factory=list)  # paid Scholar fetchers added by --fetcher
 
     def lines(self) -> list[str]:
         out = [f"wrote {path}" for path in self.written]
@@ -47,6 +68,19 @@ class InitResult:
             out.append(
                 f"  {step}. Add the secret GOOGLE_SCHOLAR_ID (the part after user= in your Scholar profile URL) at "
                 f"https://github.com/{repo}/settings/secrets/actions"
+            )
+            step += 1
+        if self.fetchers and CONFIG_PATH in self.kept:
+            names = ", ".join(f'"{name}"' for name in ("direct", *self.fetchers))
+            out.append(f"  {step}. Add fetchers = [{names}] under [scholar] in your {CONFIG_PATH} (it was kept as it was).")
+            step += 1
+        for name in self.fetchers:
+            paid = PAID_FETCHERS[name]
+            out.append(
+                f"  {step}. Add the secret {paid['secret']} ({paid['where']}) at "
+                f"https://github.com/{repo}/settings/secrets/actions: when Scholar blocks the runner, "
+                f"statsbot fetches the profile through {name}. Cost: {paid['cost']}; a second run within "
+                "min_interval_hours (20) of the last good fetch does not call it."
             )
             step += 1
         out.append(f"  {step}. Commit and push {CONFIG_PATH} and {WORKFLOW_PATH}.")
@@ -76,13 +110,31 @@ def template(name: str) -> str:
     return resources.files("statsbot.templates").joinpath(name).read_text(encoding="utf-8")
 
 
-def config_text(scholar_id: str | None, repository: str | None) -> str:
+def config_text(scholar_id: str | None, repository: str | None, fetchers: Sequence[str] = ()) -> str:
     id_line = f'id = "{scholar_id}"' if scholar_id else '# id = "XXXXXXXXXXXX"  # or the GOOGLE_SCHOLAR_ID secret the workflow passes'
+    if fetchers:
+        names = ", ".join(f'"{name}"' for name in ("direct", *fetchers))
+        keys = " and ".join(f"${PAID_FETCHERS[name]['secret']}" for name in fetchers)
+        id_line += (
+            f"\nfetchers = [{names}]  # tried in order until one gets the profile; key{'s' if len(fetchers) > 1 else ''}: {keys} (a secret)"
+            "\n# min_interval_hours = 20     # paid fetchers are not called again this soon after the last good fetch"
+        )
     owner = repository.split("/")[0] if repository else "your-github-login"
     return template("statsbot.toml").replace("{scholar_id_line}", id_line).replace("{owner}", owner)
 
 
-def init(directory: Path, *, scholar_id: str | None = None, repo: str | None = None, force: bool = False) -> InitResult:
+def init(
+    directory: Path,
+    *,
+    scholar_id: str | None = None,
+    repo: str | None = None,
+    force: bool = False,
+    fetchers: Sequence[str] = (),
+) -> InitResult:
+    unknown = [name for name in fetchers if name not in PAID_FETCHERS]
+    if unknown:
+        raise ConfigError(f"--fetcher: unknown fetcher {unknown[0]!r} (choose from {', '.join(PAID_FETCHERS)})")
+    fetchers = list(dict.fromkeys(fetchers))  # each once, in the order given
     for flag, value, check in (("--scholar-id", scholar_id, validate_scholar_id), ("--repo", repo, validate_github_repo)):
         if value:
             try:
@@ -90,12 +142,12 @@ def init(directory: Path, *, scholar_id: str | None = None, repo: str | None = N
             except ValueError as exc:
                 raise ConfigError(f"{flag}: {exc}") from None
     scholar_id = validate_scholar_id(scholar_id) if scholar_id else None  # a profile URL becomes its id
-    result = InitResult(scholar_id=scholar_id)
+    result = InitResult(scholar_id=scholar_id, fetchers=fetchers)
     result.repository = repo or repository_from_site(directory)
     if (directory / ACADHOMEPAGE_CRAWLER).is_file():
         result.replaces = ACADHOMEPAGE_CRAWLER
     wanted = {
-        CONFIG_PATH: config_text(scholar_id, result.repository),
+        CONFIG_PATH: config_text(scholar_id, result.repository, fetchers),
         WORKFLOW_PATH: template("workflow.yml"),
     }
     for relpath, text in wanted.items():

@@ -11,8 +11,12 @@ from urllib.parse import urlsplit
 _lock = threading.Lock()
 _secrets: set[str] = set()
 _USERINFO = re.compile(r"\b([a-z][a-z0-9+.-]*://)[^/\s@]+@", re.IGNORECASE)
-TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN", "HF_TOKEN")
-PROXY_VARIABLES = ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy")
+# A key sent as a query parameter (SerpApi's and ScraperAPI's `api_key`), in a URL a library logs.
+_KEY_PARAM = re.compile(r"([?&]api_key=)[^&\s#'\"]+", re.IGNORECASE)
+TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN", "HF_TOKEN", "SCRAPER_API_KEY", "SERPAPI_API_KEY")
+PROXY_VARIABLES = (
+    "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy", "STATSBOT_SCHOLAR_PROXY",
+)
 
 
 def register(values: Iterable[str | None]) -> None:
@@ -36,7 +40,7 @@ def redact(text: str) -> str:
         secrets = sorted(_secrets, key=len, reverse=True)
     for secret in secrets:
         text = text.replace(secret, "***")
-    return _USERINFO.sub(r"\1***@", text)
+    return _KEY_PARAM.sub(r"\1***", _USERINFO.sub(r"\1***@", text))
 
 
 class RedactingFormatter(logging.Formatter):

@@ -198,7 +198,10 @@ def fetch_sources(
     jobs: dict[str, tuple[Callable[[Deadline], _SourceOutput], float, Callable[[str], _SourceOutput]]] = {}
     if config.scholar:
         s = config.scholar
-        jobs["scholar"] = (lambda limit: _scholar(s, limit), s.deadline_seconds, lambda m: _failed_scholar(s, m))
+        published = _published_at(lookup(_sources(previous).get("scholar"), s.id, case_insensitive=False))
+        jobs["scholar"] = (
+            lambda limit: _scholar(s, env, published, limit), s.deadline_seconds, lambda m: _failed_scholar(s, m)
+        )
     if config.github and (config.github.repos or config.github.users):
         g = config.github
         github_cache = section(cache, "github")
@@ -298,8 +301,11 @@ def settle(result: ItemResult, previous: Mapping[str, Any] | None, rules: RunCon
         error = result.error or "failed"
     if old_metrics:
         old_kept = (previous or {}).get("kept_metrics")
+        # What the entry said about the values it keeps (e.g. the fetcher that got them: `via`).
+        old_extra = {k: v for k, v in (previous or {}).items() if k not in _ENTRY_KEYS}
         return result.model_copy(
             update={
+                "extra": {**old_extra, **result.extra},
                 "status": "stale",
                 "error": error,
                 "metrics": dict(old_metrics),
@@ -309,6 +315,9 @@ def settle(result: ItemResult, previous: Mapping[str, Any] | None, rules: RunCon
             }
         )
     return result.model_copy(update={"status": "error", "error": error, "metrics": {}, "kept": {}, "last_success_at": None})
+
+
+_ENTRY_KEYS = frozenset({"status", "fetched_at", "last_success_at", "error", "metrics", "kept_metrics", "gone_since"})
 
 
 def drop_reason(result: ItemResult, old: Mapping[str, Any], max_drop_percent: float) -> str | None:
@@ -444,12 +453,32 @@ def _bounded(limit: Deadline, what: str, job: Callable[[], _SourceOutput], on_er
         return on_error(one_line(str(exc)))
 
 
-def _scholar(settings: ScholarConfig, limit: Deadline) -> _SourceOutput:
+def _sources(snapshot: Snapshot) -> Mapping[str, Any]:
+    stats = read_json(snapshot, STATS_FILE)
+    sources = stats.get("sources") if isinstance(stats, dict) else None
+    return sources if isinstance(sources, dict) else {}
+
+
+def _published_at(entry: Mapping[str, Any] | None) -> datetime | None:
+    """When the published values of an item were fetched (its last success), if known."""
+    moment = (entry or {}).get("last_success_at")
+    if not isinstance(moment, str):
+        return None
+    try:
+        return datetime.fromisoformat(moment.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+
+
+def _scholar(settings: ScholarConfig, env: Mapping[str, str], published: datetime | None, limit: Deadline) -> _SourceOutput:
     from statsbot.sources.scholar import fetch_profile
 
     def job() -> _SourceOutput:
-        profile = fetch_profile(settings, limit)
-        log.info("scholar %s: %d publications in %d requests", settings.id, profile.metrics.publications, profile.requests)
+        profile = fetch_profile(settings, limit, env=env, published_at=published)
+        log.info(
+            "scholar %s: %d publications in %d requests (via %s)",
+            settings.id, profile.metrics.publications, profile.requests, profile.via,
+        )
         result = ItemResult(
             source="scholar",
             item=settings.id,
@@ -457,6 +486,7 @@ def _scholar(settings: ScholarConfig, limit: Deadline) -> _SourceOutput:
             fetched_at=iso_utc(profile.fetched_at),
             metrics=profile.metrics.model_dump(),
             detail=profile.name,
+            extra={"via": profile.via},
         )
         return _SourceOutput(results=[result], files={item_key("scholar", settings.id): scholar_files(profile)})
 

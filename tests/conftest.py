@@ -18,7 +18,10 @@ from statsbot.demo.pages import PAGE_SIZE, not_found_page, render_profile
 REPO = Path(__file__).resolve().parents[1]
 
 # Variables that would change what statsbot does; every test starts without them.
-_ISOLATED_VARS = ("GOOGLE_SCHOLAR_ID", "STATSBOT_CONFIG", "GITHUB_TOKEN", "GH_TOKEN", "HF_TOKEN", "HF_ENDPOINT")
+_ISOLATED_VARS = (
+    "GOOGLE_SCHOLAR_ID", "STATSBOT_CONFIG", "GITHUB_TOKEN", "GH_TOKEN", "HF_TOKEN", "HF_ENDPOINT",
+    "SCRAPER_API_KEY", "SERPAPI_API_KEY", "STATSBOT_SCHOLAR_PROXY",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -269,3 +272,38 @@ def slow_body_server():
     server = RawServer(_one_byte_a_second)
     yield server.url
     server.close()
+
+
+# A key-shaped SerpApi test value (never real, 64 hex digits as SerpApi's are): never printed or written.
+SERPAPI_TEST_KEY = "5e" + "7a57c0ffee0d15ea5e" * 3 + "01234567"
+
+
+@pytest.fixture
+def serpapi_api(make_server):
+    """A fake SerpApi (tests/fakes.FakeSerpApi) on its own 127.0.0.1 port, key SERPAPI_TEST_KEY;
+    `add` the same profile dicts as `scholar_site`; its URL is `.url` (for `[scholar] serpapi_url`)."""
+    from fakes import FakeSerpApi
+
+    server = make_server()
+    url = server.url_for("").rstrip("/")
+    fake = FakeSerpApi(key=SERPAPI_TEST_KEY, base_url=url)
+    mount(server, fake)
+    fake.url = url  # type: ignore[attr-defined]
+    return fake
+
+
+SCRAPERAPI_TEST_KEY = "sapi_" + "T3stK3yNeverRealAbcdefghij012345"
+
+
+@pytest.fixture
+def scraperapi_api(make_server, scholar_site):
+    """A fake ScraperAPI on 127.0.0.1 (tests/fakes.py) that fetches its targets from `scholar_site`;
+    its key is SCRAPERAPI_TEST_KEY; `.url` goes in `[scholar] scraperapi_url`."""
+    from fakes import FakeScraperApi, keep_raw_headers
+
+    server = make_server()
+    keep_raw_headers(server)
+    fake = FakeScraperApi(scholar_site, SCRAPERAPI_TEST_KEY)
+    mount(server, fake)
+    fake.url = server.url_for("").rstrip("/")  # type: ignore[attr-defined]
+    return fake

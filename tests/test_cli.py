@@ -53,7 +53,7 @@ def test_run_prints_a_summary_and_exits_0(scholar_site, tmp_path):
     result = run_statsbot("run", cwd=tmp_path)
     assert result.returncode == 0, result.stderr
     lines = result.stdout.splitlines()
-    assert lines[0] == f"scholar {UID} (Zoë Ñúñez-Øberg): ok"
+    assert lines[0] == f"scholar {UID} (Zoë Ñúñez-Øberg): ok (via direct)"
     assert "  citations     98765" in lines and "  publications  30" in lines
     written = [p for p in (tmp_path / "output").rglob("*") if p.is_file()]
     assert len(written) == 3 + 30 + 3 + 1 + 4  # data, paper and profile badges, history, 4 charts

@@ -37,7 +37,7 @@ def test_defaults(tmp_path):
 
 def test_unknown_key_is_named_with_the_allowed_ones(tmp_path):
     message = error_of(tmp_path, f'[scholar]\nid = "{GOOD_ID}"\ntimeout = 5\n')
-    assert "scholar.timeout: unknown key (allowed: base_url, deadline_seconds, id, " in message
+    assert "scholar.timeout: unknown key (allowed: base_url, deadline_seconds, fetchers, id, " in message
 
 
 def test_unknown_section_is_named(tmp_path):

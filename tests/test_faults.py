@@ -48,7 +48,7 @@ class Fault:
     source: str  # "scholar", "github" or "huggingface": the one that fails
     error: str  # a part of the documented one-line error
     inject: Callable | None = None  # (scholar_site, github_api, hub_api) -> None
-    base: str | None = None  # "silent" or "reset": the source's URL points at that raw server instead
+    base: str | None = None  # "silent", "reset", "trickle" or "slow": the source's URL points at that raw server instead
     max_seconds: float = 15.0  # deadlines are 4 s per source; plus interpreter start, imports and git
 
 
@@ -95,6 +95,12 @@ FAULTS = [
     Fault("Scholar: HTTP 429 with Retry-After", "scholar", "HTTP 429 for the profile page, after 2 tries",
           scholar(lambda r: html_response("", 429, {"Retry-After": "1"}))),
     Fault("Scholar: a server that never answers", "scholar", "scholar's deadline of 4 s reached", base="silent"),
+    Fault("Scholar: redirect to Google's sign-in page", "scholar", "Google's sign-in page: the profile is private or the id is wrong",
+          scholar(lambda r: Response("", status=302, headers={"Location": "/v3/signin/identifier?service=citations"}),
+                  lambda r: r.path == "/citations")),
+    Fault("Scholar: HTTP 404 on the second page", "scholar", "the publications page at cstart=100 answered HTTP 404",
+          scholar(lambda r: html_response(pages.not_found_page(), 404), lambda r: cstart_of(r) == 100)),
+    Fault("Scholar: a body sent one byte at a time", "scholar", "scholar's deadline of 4 s reached", base="trickle"),
     Fault("GitHub: HTTP 429 with Retry-After", "github", "GitHub asked to wait 1 s (HTTP 429, Retry-After)",
           github(*always(lambda r: json_response({"message": "slow down"}, 429, {"Retry-After": "1"})))),
     Fault("GitHub: HTTP 500", "github", "HTTP 500 from GitHub after 1 retries",
@@ -110,6 +116,8 @@ FAULTS = [
           github(*always(lambda r: json_response({"full_name": "alice/tool", "padding": "x" * 10_000_000})))),
     Fault("GitHub: connection reset mid-body", "github", "connection broke while reading the answer", base="reset"),
     Fault("GitHub: a server that never answers", "github", "github's deadline of 4 s reached", base="silent"),
+    Fault("GitHub: a body sent one byte a second", "github", "github's deadline of 4 s reached", base="slow"),
+    Fault("Hugging Face: a body sent one byte a second", "huggingface", "huggingface's deadline of 4 s reached", base="slow"),
     Fault("Hugging Face: HTTP 429 with a long Retry-After", "huggingface",
           "Hugging Face rate limit reached (HTTP 429, Retry-After 3600 s)",
           hub(*always(lambda r: json_response({"error": "rate limited"}, 429, {"Retry-After": "3600"})))),
@@ -136,7 +144,7 @@ def files_of(tree: dict[str, bytes], source: str) -> dict[str, bytes]:
 
 
 @pytest.mark.parametrize("fault", FAULTS, ids=[f.name for f in FAULTS])
-def test_fault(fault, tmp_path, scholar_site, github_api, hub_api, silent_server, reset_server):
+def test_fault(fault, tmp_path, scholar_site, github_api, hub_api, silent_server, reset_server, trickle_server, slow_body_server):
     (tmp_path / "home").mkdir()
     env = isolated_git_env(tmp_path / "home")
     site, remote = make_homepage(tmp_path, env)
@@ -158,7 +166,7 @@ def test_fault(fault, tmp_path, scholar_site, github_api, hub_api, silent_server
     if fault.inject:
         fault.inject(scholar_site, github_api, hub_api)
     if fault.base:
-        raw = {"silent": silent_server, "reset": reset_server}[fault.base]
+        raw = {"silent": silent_server, "reset": reset_server, "trickle": trickle_server, "slow": slow_body_server}[fault.base]
         urls = {"scholar": scholar_site.url, "github": github_api.url, "huggingface": hub_api.url}
         urls[fault.source] = raw
         write_config(site, config_text(urls["scholar"], urls["github"], urls["huggingface"]))

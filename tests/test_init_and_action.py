@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import yaml
 
 from conftest import REPO, run_statsbot
@@ -95,7 +97,9 @@ def action() -> dict:
 def test_action_yml_is_a_composite_action_with_its_inputs_and_outputs():
     spec = action()
     assert spec["runs"]["using"] == "composite"
-    assert set(spec["inputs"]) == {"config", "scholar-id", "github-token", "branch", "python-version", "allow-stale"}
+    assert set(spec["inputs"]) == {
+        "config", "scholar-id", "github-token", "branch", "python-version", "allow-stale", "serpapi-api-key", "scraper-api-key",
+    }
     assert spec["inputs"]["github-token"]["default"] == "${{ github.token }}"
     assert set(spec["outputs"]) == {"changed", "stale"}
     for step in spec["runs"]["steps"]:
@@ -145,3 +149,215 @@ def test_init_keeps_the_output_folder_out_of_the_homepage(tmp_path):
     again = run_statsbot("init", "--repo", "zoe/site", cwd=tmp_path)
     assert "added output/" not in again.stdout
     assert (tmp_path / ".gitignore").read_text(encoding="utf-8").count("output/") == 1
+
+
+# --- Scholar fetchers (issue 10): `init --fetcher`, the keys through the workflow and the action ---
+
+PAID = {
+    "serpapi": ("SERPAPI_API_KEY", "https://serpapi.com/manage-api-key", "about 100 searches a month"),
+    "scraperapi": ("SCRAPER_API_KEY", "https://dashboard.scraperapi.com", "25 credits for a Google page"),
+}
+
+
+@pytest.mark.parametrize("fetcher", sorted(PAID))
+def test_init_with_a_fetcher_writes_the_chain_and_names_the_secret(tmp_path, fetcher):
+    from statsbot.config import load_config
+
+    secret, where, cost = PAID[fetcher]
+    result = run_statsbot("init", "--fetcher", fetcher, "--repo", "zoe/site", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "statsbot.toml").read_text(encoding="utf-8")
+    assert f'fetchers = ["direct", "{fetcher}"]' in text
+    loaded = load_config(str(tmp_path / "statsbot.toml"), env={"GOOGLE_SCHOLAR_ID": "DhtAFkwAAAAJ"})
+    assert loaded.config.scholar.fetchers == ["direct", fetcher]
+    step = next(line for line in result.stdout.splitlines() if f"Add the secret {secret}" in line)
+    assert where in step and cost in step and "https://github.com/zoe/site/settings/secrets/actions" in step
+    assert "min_interval_hours" in step
+
+    # `statsbot check` says which fetchers will run and whether the key is there, never the key itself
+    key = "k3y_" + "NeverRealAbcdefghijklmnop0123456789"
+    with_key = run_statsbot("check", cwd=tmp_path, env={"GOOGLE_SCHOLAR_ID": "DhtAFkwAAAAJ", secret: key})
+    assert with_key.returncode == 0, with_key.stderr
+    assert f"scholar fetchers, in order: direct (free, from this machine), then {fetcher} (paid: ${secret} is set" in with_key.stdout
+    assert key not in with_key.stdout + with_key.stderr
+    empty = run_statsbot("check", cwd=tmp_path, env={"GOOGLE_SCHOLAR_ID": "DhtAFkwAAAAJ", secret: ""})  # an unset secret in Actions
+    assert f"then {fetcher} (will be skipped: ${secret} is not set)" in empty.stdout
+
+
+def test_init_takes_several_fetchers_and_refuses_an_unknown_one(tmp_path):
+    from statsbot.config import load_config
+
+    both = run_statsbot("init", "--fetcher", "serpapi,scraperapi", "--scholar-id", "DhtAFkwAAAAJ", cwd=tmp_path)
+    assert both.returncode == 0, both.stderr
+    assert load_config(str(tmp_path / "statsbot.toml"), env={}).config.scholar.fetchers == ["direct", "serpapi", "scraperapi"]
+    assert "Add the secret SERPAPI_API_KEY" in both.stdout and "Add the secret SCRAPER_API_KEY" in both.stdout
+
+    (tmp_path / "other").mkdir()
+    bad = run_statsbot("init", "--fetcher", "scholarly", cwd=tmp_path / "other")
+    assert bad.returncode == 2 and "--fetcher: unknown fetcher 'scholarly'" in bad.stderr
+    assert not (tmp_path / "other" / "statsbot.toml").exists()
+
+
+def test_init_with_a_fetcher_and_a_kept_config_says_what_to_add(tmp_path):
+    (tmp_path / "statsbot.toml").write_text('[scholar]\nid = "DhtAFkwAAAAJ"\n', encoding="utf-8")
+    result = run_statsbot("init", "--fetcher", "serpapi", "--repo", "zoe/site", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "statsbot.toml").read_text(encoding="utf-8") == '[scholar]\nid = "DhtAFkwAAAAJ"\n'
+    assert 'Add fetchers = ["direct", "serpapi"] under [scholar] in your statsbot.toml' in result.stdout
+    assert "Add the secret SERPAPI_API_KEY" in result.stdout
+
+
+def test_init_without_a_fetcher_leaves_the_chain_at_direct(tmp_path):
+    from statsbot.config import load_config
+
+    result = run_statsbot("init", "--scholar-id", "DhtAFkwAAAAJ", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    text = (tmp_path / "statsbot.toml").read_text(encoding="utf-8")
+    assert "fetchers" not in text and "min_interval_hours" not in text
+    assert load_config(str(tmp_path / "statsbot.toml"), env={}).config.scholar.fetchers == ["direct"]
+    assert "API_KEY" not in result.stdout
+
+
+def _expression(value: str, contexts: dict[str, dict[str, str]]) -> str:
+    """A `${{ a.b || c.d }}` value as Actions evaluates it (the forms these files use; anything else fails the test)."""
+    value = value.strip()
+    if not (value.startswith("${{") and value.endswith("}}")):
+        assert "${{" not in value, value
+        return value
+    result = ""
+    for operand in value[3:-2].split("||"):
+        context, _, name = operand.strip().partition(".")
+        assert context in contexts and name, f"unsupported expression {value!r}"
+        result = contexts[context].get(name, "")  # an unset secret or variable is an empty string
+        if result:
+            break
+    return result
+
+
+def action_step_env(workflow_with: dict[str, str], secrets: dict[str, str], env: dict[str, str]) -> dict[str, str]:
+    """The environment the action's "Run statsbot" step gets: the workflow's `with:` -> inputs -> the step's `env:`."""
+    spec = action()
+    given = {name: _expression(str(value), {"secrets": secrets}) for name, value in workflow_with.items()}
+    inputs = {}
+    for name, meta in spec["inputs"].items():
+        if name in given:
+            inputs[name] = given[name]
+        else:
+            inputs[name] = _expression(str(meta.get("default", "")), {"github": {"token": "gh-token-from-actions"}})
+    step = next(step for step in spec["runs"]["steps"] if step.get("id") == "run")
+    return {name: _expression(str(value), {"inputs": inputs, "env": env}) for name, value in step["env"].items()}
+
+
+def environment_statsbot_gets(tmp_path: Path, step_env: dict[str, str], job_env: dict[str, str]) -> dict[str, str]:
+    """The environment the action's "Run statsbot" script hands to `statsbot`, with the step's `env:`
+    over the job's: a `statsbot` first on PATH records it (this checks the action's shell, not statsbot)."""
+    bin_dir = tmp_path / "bin"
+    bin_dir.mkdir(exist_ok=True)
+    dump = tmp_path / "env.txt"
+    recorder = bin_dir / "statsbot"
+    recorder.write_text(f'#!/bin/sh\nenv > "{dump}"\n', encoding="utf-8")
+    recorder.chmod(0o755)
+    script = next(step for step in action()["runs"]["steps"] if step.get("id") == "run")["run"]
+    env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", **job_env, **step_env}
+    done = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0, done.stderr
+    return dict(line.split("=", 1) for line in dump.read_text(encoding="utf-8").splitlines() if "=" in line)
+
+
+def test_the_workflow_and_the_action_pass_the_keys_through_env_only(tmp_path):
+    workflow = yaml.safe_load((REPO / "statsbot/templates/workflow.yml").read_text(encoding="utf-8"))
+    step = next(iter(workflow["jobs"].values()))["steps"][-1]
+    assert step["with"]["serpapi-api-key"] == "${{ secrets.SERPAPI_API_KEY }}"
+    assert step["with"]["scraper-api-key"] == "${{ secrets.SCRAPER_API_KEY }}"
+    spec = action()
+    for step_spec in spec["runs"]["steps"]:
+        assert "${{" not in step_spec.get("run", ""), step_spec  # nothing is ever spliced into a script
+    install_env = next(s for s in spec["runs"]["steps"] if s.get("name") == "Install statsbot").get("env", {})
+    assert not any("api-key" in str(value) for value in install_env.values())  # only the step that needs them
+
+    secrets = {"GOOGLE_SCHOLAR_ID": "DhtAFkwAAAAJ", "SERPAPI_API_KEY": "serp-key-123456", "SCRAPER_API_KEY": "scraper-key-123456"}
+    got = environment_statsbot_gets(tmp_path, action_step_env(step["with"], secrets, env={}), job_env={})
+    assert got["SERPAPI_API_KEY"] == "serp-key-123456" and got["SCRAPER_API_KEY"] == "scraper-key-123456"
+    assert got["GOOGLE_SCHOLAR_ID"] == "DhtAFkwAAAAJ"
+    assert not any(name.startswith("INPUT_") and "API_KEY" in name for name in got)  # the key under one name only
+    # a secret that was never added is an empty string, and statsbot then sees no key at all
+    unset = environment_statsbot_gets(tmp_path, action_step_env(step["with"], {"GOOGLE_SCHOLAR_ID": "DhtAFkwAAAAJ"}, env={}), job_env={})
+    assert "SERPAPI_API_KEY" not in unset and "SCRAPER_API_KEY" not in unset
+    # a workflow that sets the key in its job's env: (not through the input) still reaches statsbot
+    only_id = {"scholar-id": "${{ secrets.GOOGLE_SCHOLAR_ID }}"}
+    via_env = environment_statsbot_gets(tmp_path, action_step_env(only_id, secrets, env={}), job_env={"SERPAPI_API_KEY": "from-env-123456"})
+    assert via_env["SERPAPI_API_KEY"] == "from-env-123456" and "SCRAPER_API_KEY" not in via_env
+
+
+def run_action_script(tmp_path: Path, config: str, step_env: dict[str, str]) -> tuple[subprocess.CompletedProcess[str], Path, Path]:
+    """The action's "Run statsbot" script in a real homepage clone, with the environment its `env:` gives it."""
+    (tmp_path / "home").mkdir()
+    env = isolated_git_env(tmp_path / "home")
+    site, remote = make_homepage(tmp_path, env)
+    (site / "statsbot.toml").write_text(config, encoding="utf-8")
+    script = next(step for step in action()["runs"]["steps"] if step.get("id") == "run")["run"]
+    outputs = tmp_path / "github_output"
+    child_env = {
+        **{k: v for k, v in os.environ.items() if k not in ("GITHUB_TOKEN", "GH_TOKEN", "HF_TOKEN", "GOOGLE_SCHOLAR_ID")},
+        **env,
+        **step_env,
+        "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+        "GITHUB_ACTIONS": "true",
+        "GITHUB_OUTPUT": str(outputs),
+        "GITHUB_STEP_SUMMARY": str(tmp_path / "summary.md"),
+        "GITHUB_TOKEN": "",
+    }
+    done = subprocess.run(["bash", "-c", script], cwd=site, env=child_env, capture_output=True, text=True, timeout=120)
+    return done, site, remote
+
+
+SCHOLAR_UID = "ActionUser1A"
+WORKFLOW_STEP = yaml.safe_load((REPO / "statsbot/templates/workflow.yml").read_text(encoding="utf-8"))["jobs"]["stats"]["steps"][-1]
+
+
+def test_a_key_from_the_secrets_reaches_statsbot_through_the_action(tmp_path, scholar_site, make_server):
+    """Workflow `with:` -> action input -> the step's env -> statsbot: Scholar blocks, SerpApi gets the profile."""
+    from conftest import html_response, mount
+    from fakes import FakeSerpApi
+    from scholar_fixtures import make_profile
+    from statsbot.demo import pages
+
+    key = "serp_" + "K3yNeverRealFromSecrets0123456789"
+    profile = make_profile(137, SCHOLAR_UID)
+    scholar_site.add(profile)
+    scholar_site.override(lambda r: html_response(pages.captcha_page()))  # the runner is blocked
+    server = make_server()
+    serp = FakeSerpApi(key, base_url=server.url_for("").rstrip("/"))
+    serp.add(profile)
+    mount(server, serp)
+    config = (
+        f'[scholar]\nid = "{SCHOLAR_UID}"\nbase_url = "{scholar_site.url}"\nretries = 0\n'
+        f'fetchers = ["direct", "serpapi"]\nserpapi_url = "{serp.base_url}"\n'
+    )
+    step_env = action_step_env(WORKFLOW_STEP["with"], {"SERPAPI_API_KEY": key}, env={})
+    step_env.update(INPUT_CONFIG="statsbot.toml", INPUT_BRANCH="", INPUT_ALLOW_STALE="true")
+    done, site, remote = run_action_script(tmp_path, config, step_env)
+    assert done.returncode == 0, done.stderr
+    assert [q["api_key"] for q in serp.author_requests()] == [key, key]  # ceil(137/100) searches, with the key
+    assert f"scholar {SCHOLAR_UID} (Zoë Ñúñez-Øberg): ok (via serpapi)" in done.stdout
+    stats = json.loads(git("show", "google-scholar-stats:stats.json", cwd=remote))
+    entry = stats["sources"]["scholar"][SCHOLAR_UID]
+    assert entry["via"] == "serpapi" and entry["metrics"]["citations"] == profile["stats"]["citations"]
+    assert key not in done.stdout + done.stderr + (tmp_path / "summary.md").read_text(encoding="utf-8")
+
+
+def test_a_secret_that_was_never_added_skips_the_fetcher_with_one_line(tmp_path, scholar_site):
+    from conftest import html_response
+    from statsbot.demo import pages
+
+    scholar_site.override(lambda r: html_response(pages.captcha_page()))
+    config = f'[scholar]\nid = "{SCHOLAR_UID}"\nbase_url = "{scholar_site.url}"\nretries = 0\nfetchers = ["direct", "serpapi"]\n'
+    step_env = action_step_env(WORKFLOW_STEP["with"], {}, env={})  # no secrets at all: every key is ""
+    assert step_env["INPUT_SERPAPI_API_KEY"] == ""
+    step_env.update(INPUT_CONFIG="statsbot.toml", INPUT_BRANCH="", INPUT_ALLOW_STALE="true")
+    done, _, _ = run_action_script(tmp_path, config, step_env)
+    assert done.returncode == 3  # never had a value: allow-stale does not excuse it
+    skipped = [line for line in done.stderr.splitlines() if "skipping the serpapi fetcher" in line]
+    assert skipped == [f"WARNING: scholar {SCHOLAR_UID}: skipping the serpapi fetcher: $SERPAPI_API_KEY is not set"]
+    assert "every fetcher failed: direct: Google Scholar served a captcha page" in done.stdout
+    assert "serpapi: skipped ($SERPAPI_API_KEY is not set)" in done.stdout

@@ -1,20 +1,18 @@
-"""Google Scholar profiles, read with scholarly's own parsers and fetched under our control.
+"""Scholar's own pages, read with scholarly's parsers, fetched under our control.
 
-scholarly 1.7.11 parses profile pages well but fetches them dangerously (see
+scholarly 1.7.11 parses profile pages well but fetches them dangerously (see the
 shared notes): it retries a DOS page forever, starts Selenium on a captcha, sleeps
 minutes on a 403, and turns a page without the stats table into zeros. So:
 
 * its parsers (`AuthorParser.fill`, `PublicationParser`) run on pages that
-  `_PageFetcher` fetches: the parsers only need an object with `_get_soup(path)`
+  `PageFetcher` fetches: the parsers only need an object with `_get_soup(path)`
   and `logger`, the seam scholarly's own `Navigator` fills;
 * requests go through scholarly's own httpx client, built by
-  `ProxyGenerator._new_session`, with a `transport=` that sends them to
-  `base_url` (a mirror, or a local server in tests), through the proxy that
-  ``HTTP_PROXY``/``HTTPS_PROXY``/``ALL_PROXY``/``NO_PROXY`` name for the rebased
-  URL (as httpx itself would choose it), and counts them;
+  `ProxyGenerator._new_session`, with the `transport=` a fetcher gives (direct:
+  rebased to `base_url` through a proxy; ScraperAPI: through its API);
 * every page is checked before the parsers see it: a captcha, DOS, "unusual
-  traffic" or consent page ends the fetch at once; a profile page without its six
-  stats cells is an error, never a profile of zeros;
+  traffic", consent or sign-in page ends the fetch at once; a profile page without
+  its six stats cells is an error, never a profile of zeros;
 * retries are bounded, every request has a timeout, and the whole fetch has a
   deadline that nothing sleeps past.
 
@@ -25,20 +23,19 @@ usual `search_author_id` + `fill` recipe, which fetches page one twice, is not u
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, Callable
 
 import httpx
-from pydantic import BaseModel, ConfigDict, NonNegativeInt
 
 from statsbot.config import ScholarConfig
 from statsbot.deadline import Deadline
-from statsbot.errors import DeadlineExceeded, SourceError, one_line
+from statsbot.errors import DeadlineExceeded, one_line
+from statsbot.sources.scholar.profile import ScholarBlocked, ScholarError, ScholarProfile, build_profile
 
 log = logging.getLogger("statsbot.scholar")
 
@@ -47,53 +44,25 @@ PAGE_SIZE = 100
 PROFILE_PATH = "/citations?hl=en&user={id}&pagesize=100"
 MAX_PAGE_BYTES = 5 * 1024 * 1024
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
-_PUB_ID = re.compile(r"([A-Za-z0-9_-]{12}):([A-Za-z0-9_-]{1,64})")
 _CAPTCHA_IDS = ("gs_captcha_ccl", "recaptcha", "captcha-form")
 _NUMBER_JUNK = re.compile(r"[,.\s\u00a0\u202f]")
 
-
-class ScholarError(SourceError):
-    """The profile could not be fetched or did not parse."""
-
-
-class ScholarBlocked(ScholarError):
-    """Google answered with a page meant for people (captcha, DOS, sorry, consent)."""
+# A transport for one httpx client, given the request counter to add to.
+TransportFactory = Callable[[list[int]], httpx.BaseTransport]
 
 
-class ScholarMetrics(BaseModel):
-    model_config = ConfigDict(frozen=True)
+class ProviderBusy(ScholarError):
+    """A service between us and Scholar (ScraperAPI) failed in a way worth retrying: its 429, its 5xx, no answer.
 
-    citations: NonNegativeInt
-    citations_5y: NonNegativeInt
-    h_index: NonNegativeInt
-    h_index_5y: NonNegativeInt
-    i10_index: NonNegativeInt
-    i10_index_5y: NonNegativeInt
-    publications: NonNegativeInt
+    A fetcher's transport raises it; `PageFetcher` retries it as it retries Scholar's own
+    429/5xx (the same bounded tries, the same deadline) and its message names the service.
+    Other failures of the service (a refused key, a spent plan) are plain `ScholarError`s,
+    which end the fetch at once.
+    """
 
-
-class ScholarPaper(BaseModel):
-    model_config = ConfigDict(frozen=True)
-
-    author_pub_id: str
-    pub_id: str
-    title: str
-    citations: NonNegativeInt
-
-
-class ScholarProfile(BaseModel):
-    """What one successful fetch returns."""
-
-    scholar_id: str
-    name: str
-    metrics: ScholarMetrics
-    papers: list[ScholarPaper]
-    gs_data: dict[str, Any]
-    requests: int
-    fetched_at: datetime
-
-
-# --------------------------------------------------------------------------- pages
+    def __init__(self, message: str, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.retry_after = retry_after
 
 
 def classify_block(status: int, url: httpx.URL, text: str) -> str | None:
@@ -172,81 +141,6 @@ def _retry_after_seconds(value: str | None) -> float | None:
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
-# ----------------------------------------------------------------------- transport
-
-
-def proxy_routes(proxies: dict[str, str | None] | None = None) -> list[tuple[Any, str | None]]:
-    """(URL pattern, proxy URL or None for "direct"), most specific first, as httpx orders its mounts.
-
-    `proxies` defaults to the environment's (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``,
-    ``NO_PROXY``, read the way httpx reads them). A proxy httpx cannot use is a `ScholarError`
-    naming its scheme (never the URL, which may hold a password).
-    """
-    from httpx._utils import URLPattern, get_environment_proxies
-
-    routes = get_environment_proxies() if proxies is None else proxies
-    for proxy in filter(None, routes.values()):
-        try:
-            if httpx.Proxy(proxy).url.scheme.startswith("socks"):
-                import socksio  # noqa: F401  (httpx needs it for a SOCKS proxy)
-        except (ValueError, ImportError, httpx.InvalidURL) as exc:
-            scheme = proxy.partition("://")[0] if "://" in proxy else "?"
-            why = one_line(str(exc), 160) if isinstance(exc, ImportError) else "httpx does not accept its URL"
-            raise ScholarError(f"the proxy from the environment ({scheme}://...) cannot be used: {why}") from None
-    return sorted(((URLPattern(key), proxy) for key, proxy in routes.items()), key=lambda route: route[0])
-
-
-class RebaseTransport(httpx.BaseTransport):
-    """Sends requests for scholar.google.com to `base_url` instead, and counts every request.
-
-    Requests for other hosts (a redirect elsewhere) pass through unchanged. Each request,
-    once rebased, goes through the proxy the environment names for its URL, exactly as
-    httpx's own client would choose it (``HTTP_PROXY``, ``HTTPS_PROXY``, ``ALL_PROXY``,
-    ``NO_PROXY``): a client given ``transport=`` ignores the environment, so this does it.
-    `proxies` (mount pattern -> proxy URL or None) replaces the environment's.
-    """
-
-    def __init__(self, base_url: str, counter: list[int], proxies: dict[str, str | None] | None = None) -> None:
-        self._base = httpx.URL(base_url)
-        self._prefix = self._base.raw_path.rstrip(b"/")
-        self._routes = proxy_routes(proxies)
-        self._inner = httpx.HTTPTransport()
-        self._counter = counter
-        self._proxied: dict[str, httpx.HTTPTransport] = {}  # one transport per proxy URL
-        for _, proxy in self._routes:
-            if proxy is not None and proxy not in self._proxied:
-                self._proxied[proxy] = httpx.HTTPTransport(proxy=proxy)
-
-    def transport_for(self, url: httpx.URL) -> httpx.HTTPTransport:
-        """The proxied transport the environment names for `url`, or the direct one."""
-        for pattern, proxy in self._routes:
-            if pattern.matches(url):
-                return self._inner if proxy is None else self._proxied[proxy]
-        return self._inner
-
-    def handle_request(self, request: httpx.Request) -> httpx.Response:
-        url = request.url
-        if url.host == SCHOLAR_HOST:
-            url = url.copy_with(
-                scheme=self._base.scheme,
-                host=self._base.host,
-                port=self._base.port,
-                raw_path=self._prefix + url.raw_path,
-            )
-            headers = httpx.Headers(request.headers)
-            headers["Host"] = url.netloc.decode("ascii")
-            request = httpx.Request(
-                request.method, url, headers=headers, stream=request.stream, extensions=request.extensions
-            )
-        self._counter[0] += 1
-        return self.transport_for(request.url).handle_request(request)
-
-    def close(self) -> None:
-        self._inner.close()
-        for transport in self._proxied.values():
-            transport.close()
-
-
 def _load_scholarly() -> tuple[Any, Any]:
     """Import scholarly (slow, and only when a profile is configured) without its side effects.
 
@@ -264,18 +158,18 @@ def _load_scholarly() -> tuple[Any, Any]:
     return ProxyGenerator, AuthorParser
 
 
-def _scholarly_session(proxy_generator_cls: Any, base_url: str, counter: list[int]) -> Any:
+def _scholarly_session(proxy_generator_cls: Any, make_transport: TransportFactory, counter: list[int]) -> Any:
     """A scholarly `ProxyGenerator` whose httpx client (its headers and user agent) uses our transport.
 
     Every client scholarly builds comes from `ProxyGenerator._new_session(**kwargs)`;
-    wrapping it on this instance gives each new client a fresh `RebaseTransport`.
+    wrapping it on this instance gives each new client a fresh transport from `make_transport`.
     Keep the generator referenced while its client is in use: its `__del__` closes it.
     """
     generator = proxy_generator_cls()
     original = generator._new_session
 
     def new_session(**kwargs: Any) -> httpx.Client:
-        kwargs.setdefault("transport", RebaseTransport(base_url, counter))
+        kwargs.setdefault("transport", make_transport(counter))
         return original(**kwargs)
 
     generator._new_session = new_session
@@ -283,7 +177,7 @@ def _scholarly_session(proxy_generator_cls: Any, base_url: str, counter: list[in
     return generator
 
 
-class _PageFetcher:
+class PageFetcher:
     """Stands in for scholarly's Navigator: the parsers call `_get_soup(path)`."""
 
     def __init__(self, session: httpx.Client, settings: ScholarConfig, deadline: Deadline) -> None:
@@ -331,6 +225,9 @@ class _PageFetcher:
             timeout = min(self._settings.timeout_seconds, self._deadline.remaining())
             try:
                 status, final_url, text, headers = self._request(url, timeout)
+            except ProviderBusy as exc:
+                problem, retry_after = str(exc), exc.retry_after
+                continue
             except httpx.TimeoutException:
                 problem = f"no answer within {timeout:.3g} s"
                 continue
@@ -374,17 +271,15 @@ def _cstart(path: str) -> str:
     return f"cstart={match.group(1)}" if match else path
 
 
-# ------------------------------------------------------------------------- profile
+def fetch_pages(settings: ScholarConfig, deadline: Deadline, make_transport: TransportFactory, via: str) -> ScholarProfile:
+    """Fetch and validate one profile from Scholar's pages, sent through `make_transport`'s transports.
 
-
-def fetch_profile(settings: ScholarConfig, deadline: Deadline | None = None) -> ScholarProfile:
-    """Fetch and validate one profile. Raises `ScholarError` (or `DeadlineExceeded`)."""
-    deadline = deadline or Deadline(settings.deadline_seconds)
-    proxy_routes()  # a proxy variable httpx cannot use is this item's error, not a crash in scholarly's import
+    Raises `ScholarError` (or `DeadlineExceeded`).
+    """
     proxy_generator_cls, author_parser_cls = _load_scholarly()
     counter = [0]
-    generator = _scholarly_session(proxy_generator_cls, settings.base_url, counter)
-    fetcher = _PageFetcher(generator.get_session(), settings, deadline)
+    generator = _scholarly_session(proxy_generator_cls, make_transport, counter)
+    fetcher = PageFetcher(generator.get_session(), settings, deadline)
     parser = author_parser_cls(fetcher)
     try:
         author = parser.get_author(settings.id)
@@ -395,46 +290,4 @@ def fetch_profile(settings: ScholarConfig, deadline: Deadline | None = None) -> 
         raise ScholarError(f"could not parse the profile page ({type(exc).__name__}: {one_line(str(exc), 120)})") from exc
     finally:
         generator._close_session()
-    return _build_profile(settings.id, author, counter[0])
-
-
-def _build_profile(scholar_id: str, author: dict[str, Any], requests_made: int) -> ScholarProfile:
-    missing = [key for key in ("citedby", "citedby5y", "hindex", "hindex5y", "i10index", "i10index5y") if key not in author]
-    if missing:
-        raise ScholarError(f"the profile page did not give {', '.join(missing)}")
-    publications = author.get("publications", [])
-    metrics = ScholarMetrics(
-        citations=author["citedby"],
-        citations_5y=author["citedby5y"],
-        h_index=author["hindex"],
-        h_index_5y=author["hindex5y"],
-        i10_index=author["i10index"],
-        i10_index_5y=author["i10index5y"],
-        publications=len(publications),
-    )
-    papers = []
-    for pub in publications:
-        match = _PUB_ID.fullmatch(pub.get("author_pub_id", ""))
-        if not match:
-            log.warning("skipping a paper badge: unexpected publication id %r", pub.get("author_pub_id"))
-            continue
-        papers.append(
-            ScholarPaper(
-                author_pub_id=match.group(0),
-                pub_id=match.group(2),
-                title=pub.get("bib", {}).get("title", ""),
-                citations=pub.get("num_citations", 0),
-            )
-        )
-    gs_data = dict(author)
-    gs_data["publications"] = {pub["author_pub_id"]: pub for pub in publications}
-    gs_data = json.loads(json.dumps(gs_data))  # plain JSON types: enums to strings, year keys to strings
-    return ScholarProfile(
-        scholar_id=scholar_id,
-        name=author.get("name", ""),
-        metrics=metrics,
-        papers=papers,
-        gs_data=gs_data,
-        requests=requests_made,
-        fetched_at=datetime.now(timezone.utc).replace(microsecond=0),
-    )
+    return build_profile(settings.id, author, counter[0], via=via)
