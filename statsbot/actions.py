@@ -12,8 +12,8 @@ import uuid
 from pathlib import Path
 from typing import Any, Mapping
 
-from statsbot.outputs import AGGREGATE_SOURCES
 from statsbot.errors import console_line, one_line
+from statsbot.sources import TOTALS
 
 SUMMARY_ROWS = 300
 
@@ -107,7 +107,7 @@ def write_actions_report(report: Any, before: Mapping[str, Any] | None, env: Map
             handle.write(output_entry("stale", "true" if report.stale else "false"))
     lines = []
     for result in report.stale:
-        if result.source in AGGREGATE_SOURCES:
+        if result.source in TOTALS:
             continue  # a total is stale or failed because an item is, and that item has its own annotation
         if result.status == "stale":
             lines.append(annotation("warning", f"{result.source} {result.item} is stale (last good values from {result.last_success_at} kept): {result.error}"))

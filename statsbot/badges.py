@@ -16,6 +16,8 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 DEFAULT_CACHE_SECONDS = 3600  # the data changes daily; shields ignores values below 300
 
 
+STALE_COLOR = "lightgrey"  # a stale item's badges, after stale_after_days: same number, grey
+
 class Badge(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True, strict=True)
 

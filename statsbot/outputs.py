@@ -1,6 +1,8 @@
 """The files a run writes: what each holds, and writing them safely.
 
-Builders return ``{relative path: JSON data}`` so that writing, comparing and (later)
+Each source builds its own items' files (`statsbot.sources`); here is what every run
+writes whatever its sources: stats.json, grey and error badges, stable timestamps, and
+writing. Files are ``{relative path: JSON data}`` so that writing, comparing and
 committing share one description of the output. Paths are built only from
 validated ids; `safe_relpath` refuses anything else, so nothing a server sends can
 choose where a file goes.
@@ -16,19 +18,14 @@ from typing import Any, Iterable, Mapping
 
 from pydantic import ValidationError
 
-from statsbot.badges import DEFAULT_CACHE_SECONDS, Badge, count_badge
+from statsbot.badges import DEFAULT_CACHE_SECONDS, STALE_COLOR, Badge
 from statsbot.jsonio import dumps, write_bytes_atomic
 from statsbot.snapshot import Snapshot, read_json
 from statsbot.results import ItemResult, iso_utc, utc_now
-from statsbot.sources.scholar import ScholarProfile
 
 STATS_FILE = "stats.json"
 GS_DATA_FILE = "gs_data.json"
 STATS_SCHEMA_VERSION = 1
-SCHOLAR_LOGO = "googlescholar"
-GITHUB_LOGO = "github"
-HF_LOGO = "huggingface"
-STALE_COLOR = "lightgrey"
 _PART = re.compile(r"[A-Za-z0-9_.-]+")
 
 Files = dict[str, Any]
@@ -42,90 +39,11 @@ def safe_relpath(path: str) -> str:
     return path
 
 
-def scholar_files(profile: ScholarProfile) -> Files:
-    """AcadHomepage's two files plus the profile's badges."""
-    metrics = profile.metrics
-    base = f"badges/scholar/{profile.scholar_id}"
-    files: Files = {
-        GS_DATA_FILE: {**profile.gs_data, "updated": str(profile.fetched_at)},
-        "gs_data_shieldsio.json": {"schemaVersion": 1, "label": "citations", "message": str(metrics.citations)},
-        f"{base}/citations.json": count_badge("citations", metrics.citations, logo=SCHOLAR_LOGO).to_json(),
-        f"{base}/h-index.json": count_badge("h-index", metrics.h_index, logo=SCHOLAR_LOGO).to_json(),
-        f"{base}/i10-index.json": count_badge("i10-index", metrics.i10_index, logo=SCHOLAR_LOGO).to_json(),
-    }
-    for paper in profile.papers:
-        files[f"{base}/papers/{paper.pub_id}.json"] = count_badge(
-            "citations", paper.citations, logo=SCHOLAR_LOGO
-        ).to_json()
-    return files
-
-
-def github_repo_files(results: Iterable[ItemResult]) -> Files:
-    """Stars and forks badges of every repository fetched this run."""
-    files: Files = {}
-    for result in results:
-        if result.status == "ok":
-            base = f"badges/github/{result.item}"
-            files[f"{base}/stars.json"] = count_badge("stars", result.metrics["stars"], logo=GITHUB_LOGO, short=True).to_json()
-            files[f"{base}/forks.json"] = count_badge("forks", result.metrics["forks"], logo=GITHUB_LOGO, short=True).to_json()
-    return files
-
-
-def aggregate_files(result: ItemResult, *, grey: bool = False) -> Files:
-    """The badge of a total (a user's stars, or every repository's), drawn from its settled sum."""
-    path = _AGGREGATE_BADGES[result.source](result.item)
-    color = STALE_COLOR if grey else "blue"
-    return {path: count_badge("stars", result.metrics["stars"], logo=GITHUB_LOGO, short=True, color=color).to_json()}
-
-
-_AGGREGATE_BADGES = {
-    "github_users": lambda login: f"badges/github/{login}/stars-total.json",
-    "github_total": lambda item: "badges/github/stars-total.json",
-}
-AGGREGATE_SOURCES = frozenset(_AGGREGATE_BADGES)
-# Sources whose items are named case-insensitively (GitHub: Alice-Lab/A is alice-lab/a).
-CASE_INSENSITIVE_SOURCES = frozenset({"github", "github_users"})
-_METRIC_BADGES = {
-    "github": {"stars": "stars.json", "forks": "forks.json"},
-    "huggingface": {"downloads": "downloads.json", "downloads_all_time": "downloads-all-time.json", "likes": "likes.json"},
-}
-
-
-def metric_badge_path(result: ItemResult, metric: str) -> str | None:
-    """The badge file that shows one metric of an item, if there is one."""
-    name = _METRIC_BADGES.get(result.source, {}).get(metric)
-    return f"badges/{result.source}/{result.item}/{name}" if name else None
-
-
-def mark_gone(stats: dict[str, Any], gone: Mapping[str, str], day: str) -> None:
-    """Mark repositories that left their owner's listing: ``status: gone`` with the day it was
-    noticed; their last values stay in the entry (nothing published is deleted)."""
-    entries = stats["sources"].get("github", {})
-    for name, reason in gone.items():
-        entry = entries.get(name)
-        if isinstance(entry, dict) and entry.get("status") != "gone":
-            entry.update({"status": "gone", "error": reason, "gone_since": day})
-
-
-def huggingface_files(results: Iterable[ItemResult]) -> Files:
-    """Downloads (30 days and all time) and likes of every model and dataset fetched this run."""
-    files: Files = {}
-    for result in results:
-        if result.status != "ok":
-            continue
-        base = f"badges/huggingface/{result.item}"
-        metrics = result.metrics
-        files[f"{base}/downloads.json"] = count_badge("downloads/month", metrics["downloads"], logo=HF_LOGO, short=True).to_json()
-        files[f"{base}/likes.json"] = count_badge("likes", metrics["likes"], logo=HF_LOGO, short=True).to_json()
-        if "downloads_all_time" in metrics:
-            files[f"{base}/downloads-all-time.json"] = count_badge(
-                "downloads", metrics["downloads_all_time"], logo=HF_LOGO, short=True
-            ).to_json()
-    return files
-
-
 def stats_document(
-    results: Iterable[ItemResult], previous: Mapping[str, Any] | None, generated_at: datetime | None = None
+    results: Iterable[ItemResult],
+    previous: Mapping[str, Any] | None,
+    generated_at: datetime | None = None,
+    case_insensitive: frozenset[str] = frozenset(),
 ) -> dict[str, Any]:
     """`stats.json`: this run's (settled) items over the previous document.
 
@@ -140,7 +58,7 @@ def stats_document(
     }
     for result in results:
         items = sources.setdefault(result.source, {})
-        if result.source in CASE_INSENSITIVE_SOURCES:  # one entry per repository or user, however spelt
+        if result.source in case_insensitive:  # one entry per repository or user, however spelt
             for name in [n for n in items if n.lower() == result.item.lower() and n != result.item]:
                 del items[name]
         items[result.item] = result.stats_entry()
@@ -148,32 +66,10 @@ def stats_document(
     return {"schema_version": STATS_SCHEMA_VERSION, "generated_at": when, "sources": sources}
 
 
-def item_badges(result: ItemResult, previous: Snapshot) -> dict[str, tuple[str, str | None]]:
-    """The badge files of one item: path -> (label, logo)."""
-    if result.source == "scholar":
-        base = f"badges/scholar/{result.item}"
-        paths = {f"{base}/{name}.json": (name, SCHOLAR_LOGO) for name in ("citations", "h-index", "i10-index")}
-        paths.update({path: ("citations", SCHOLAR_LOGO) for path in previous.list(f"{base}/papers/")})
-        return paths
-    if result.source == "github":
-        base = f"badges/github/{result.item}"
-        return {f"{base}/stars.json": ("stars", GITHUB_LOGO), f"{base}/forks.json": ("forks", GITHUB_LOGO)}
-    if result.source in _AGGREGATE_BADGES:
-        return {_AGGREGATE_BADGES[result.source](result.item): ("stars", GITHUB_LOGO)}
-    if result.source == "huggingface":
-        base = f"badges/huggingface/{result.item}"
-        return {
-            f"{base}/downloads.json": ("downloads/month", HF_LOGO),
-            f"{base}/downloads-all-time.json": ("downloads", HF_LOGO),
-            f"{base}/likes.json": ("likes", HF_LOGO),
-        }
-    return {}
-
-
-def grey_badges(result: ItemResult, previous: Snapshot) -> Files:
-    """A stale item's published badges, same numbers, coloured lightgrey so the owner notices."""
+def grey_badges(badges: Mapping[str, tuple[str, str | None]], previous: Snapshot) -> Files:
+    """A stale item's published badges (`badges`: its paths), same numbers, coloured lightgrey so the owner notices."""
     files: Files = {}
-    for path in item_badges(result, previous):
+    for path in badges:
         old = read_json(previous, path)
         try:
             badge = Badge.model_validate(old)
@@ -183,11 +79,12 @@ def grey_badges(result: ItemResult, previous: Snapshot) -> Files:
     return files
 
 
-def error_badges(result: ItemResult, previous: Snapshot) -> Files:
-    """Badges for an item that never had a good value: shields shows them as errors."""
+def error_badges(badges: Mapping[str, tuple[str, str | None]], previous: Snapshot) -> Files:
+    """Badges for an item that never had a good value (`badges`: path -> (label, logo)):
+    shields shows them as errors. A badge published before is left as it is."""
     return {
         path: Badge(label=label, message="unavailable", isError=True, namedLogo=logo, cacheSeconds=DEFAULT_CACHE_SECONDS).to_json()
-        for path, (label, logo) in item_badges(result, previous).items()
+        for path, (label, logo) in badges.items()
         if previous.read(path) is None
     }
 

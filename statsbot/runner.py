@@ -15,65 +15,46 @@ The CLI is a thin shell over `run`. Stages:
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
 from pydantic import BaseModel, ConfigDict
 
 from statsbot.cache import CACHE_FILE, cache_document, load_cache, section
-from statsbot.config import Config, GitHubConfig, HuggingFaceConfig, LoadedConfig, RunConfig, ScholarConfig
+from statsbot.config import Config, LoadedConfig, RunConfig
 from statsbot.deadline import DaemonPool, Deadline, call_with_deadline
 from statsbot.errors import SourceError, one_line
 from statsbot.gate import too_far
 from statsbot import history
-from statsbot.aggregates import TOTAL_SOURCE, aggregate_github, lookup
+from statsbot.aggregates import lookup
+from statsbot.badges import STALE_COLOR
 from statsbot.outputs import (
-    AGGREGATE_SOURCES,
-    CASE_INSENSITIVE_SOURCES,
-    GS_DATA_FILE,
-    STALE_COLOR,
     STATS_FILE,
     Files,
-    aggregate_files,
     describe_changes,
     encode,
     error_badges,
-    github_repo_files,
     grey_badges,
-    huggingface_files,
-    mark_gone,
-    metric_badge_path,
     safe_relpath,
-    scholar_files,
     stabilize,
     stats_document,
     write_files,
 )
 from statsbot.redact import register_environment
-from statsbot.results import ItemResult, iso_utc
+from statsbot.results import ItemResult
 from statsbot.snapshot import FolderSnapshot, Snapshot, read_json
+from statsbot.sources import CASE_INSENSITIVE, GATED, SOURCES
+from statsbot.sources.base import FetchContext, Source, SourceOutput, Totals
 
 log = logging.getLogger("statsbot")
 
 # The hard bound around a source sits just past its own cooperative deadline, so the
 # source's own, more precise error normally wins.
 _DEADLINE_GRACE_SECONDS = 0.5
-
-# Sources whose item files are drawn from the settled result (Scholar's come from the profile).
-_ITEM_FILES: dict[str, Callable[[list[ItemResult]], Files]] = {"github": github_repo_files, "huggingface": huggingface_files}
-
-# Metrics that only grow in normal life: a large fall is more likely a bad page than the truth.
-GATED_METRICS = {
-    "scholar": ("citations", "publications"),
-    "github": ("stars",),
-    "huggingface": ("downloads_all_time",),
-}
-
 
 class RunReport(BaseModel):
     model_config = ConfigDict(frozen=True, arbitrary_types_allowed=True)
@@ -94,24 +75,14 @@ class RunReport(BaseModel):
         return [r for r in self.results if r.status != "ok"]
 
 
-class _SourceOutput(BaseModel):
-    model_config = ConfigDict(arbitrary_types_allowed=True)
-
-    results: list[ItemResult] = []
-    files: dict[str, Files] = {}  # by item key (see `item_key`)
-    user_repos: dict[str, list[str]] = {}  # GitHub: each user's fresh listing
-    user_errors: dict[str, str] = {}  # GitHub: why a user's listing failed
-    gone: dict[str, str] = {}  # GitHub: repositories that left their owner's listing, and why
-    cache: dict[str, Any] = {}
-
-
 class Fetched(BaseModel):
     """Everything the sources returned, settled; rendering it needs no network."""
 
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     config: Config
-    outputs: dict[str, _SourceOutput]
+    sources: dict[str, Source]  # the configured sources, by name
+    outputs: dict[str, SourceOutput]  # what each returned, settled, by source name
     now: datetime  # when the run started: its UTC date names the history rows
 
     @property
@@ -119,8 +90,10 @@ class Fetched(BaseModel):
         return [result for output in self.outputs.values() for result in output.results]
 
 
-def item_key(source: str, item: str) -> str:
-    return f"{source}:{item}"
+def configured_sources(config: Config) -> dict[str, Source]:
+    """The sources the config gives something to fetch, in the registry's order."""
+    found = (cls.from_config(config) for cls in SOURCES)
+    return {source.name: source for source in found if source is not None}
 
 
 def tokens(env: Mapping[str, str]) -> dict[str, str | None]:
@@ -192,85 +165,48 @@ def fetch_sources(
     accept_drops: bool = False,
     now: datetime | None = None,
 ) -> Fetched:
-    """Every configured source at once, each within min(its deadline, what is left of the run's)."""
+    """Every configured source at once, each within min(its deadline, what is left of the run's);
+    then each item settled, and each source's totals derived from its settled items."""
     cache = load_cache(previous)
-    secrets = tokens(env)
-    jobs: dict[str, tuple[Callable[[Deadline], _SourceOutput], float, Callable[[str], _SourceOutput]]] = {}
-    if config.scholar:
-        s = config.scholar
-        published = _published_at(lookup(_sources(previous).get("scholar"), s.id, case_insensitive=False))
-        jobs["scholar"] = (
-            lambda limit: _scholar(s, env, published, limit), s.deadline_seconds, lambda m: _failed_scholar(s, m)
-        )
-    if config.github and (config.github.repos or config.github.users):
-        g = config.github
-        github_cache = section(cache, "github")
-        jobs["github"] = (
-            lambda limit: _github(g, secrets["github"], github_cache, limit),
-            g.deadline_seconds,
-            lambda m: _failed_github(g, m),
-        )
-    if config.huggingface and (config.huggingface.models or config.huggingface.datasets):
-        h = config.huggingface
-        jobs["huggingface"] = (
-            lambda limit: _huggingface(h, secrets["huggingface"], limit),
-            h.deadline_seconds,
-            lambda m: _failed_huggingface(h, m),
-        )
-    outputs: dict[str, _SourceOutput] = {}
+    published = read_json(previous, STATS_FILE)
+    previous_stats = published if isinstance(published, dict) else {}
+    published_sources = previous_stats.get("sources") if isinstance(previous_stats.get("sources"), dict) else {}
+    sources = configured_sources(config)
+    outputs: dict[str, SourceOutput] = {}
     # Daemon threads (not ThreadPoolExecutor's, which are joined at exit): a source still
     # stuck when the run's deadline passes is abandoned and cannot keep the process alive.
-    pool = DaemonPool(max_workers=max(1, len(jobs)), thread_name_prefix="statsbot-source")
+    pool = DaemonPool(max_workers=max(1, len(sources)), thread_name_prefix="statsbot-source")
     try:
         futures = {}
-        for name, (job, own, _) in jobs.items():
+        for name, source in sources.items():
             # The source's own deadline, or what is left of the run's when that is shorter.
+            own = source.deadline_seconds
             limit = Deadline(own, name=f"{name}'s deadline of {own:g} s")
             if deadline.remaining() < own:
                 limit = Deadline(max(0.01, deadline.remaining()), name=deadline.name)
-            futures[name] = pool.submit(job, limit)
+            mine = published_sources.get(name)
+            context = FetchContext(env=env, cache=section(cache, name), published=mine if isinstance(mine, dict) else {})
+            futures[name] = pool.submit(_bounded, source, context, limit)
         for name, future in futures.items():
             try:
                 outputs[name] = future.result(timeout=deadline.remaining() + 2 * _DEADLINE_GRACE_SECONDS)
             except FutureTimeout:
                 message = f"the run's deadline of {deadline.seconds:g} s was reached"
                 log.error("%s: %s", name, message)
-                outputs[name] = jobs[name][2](message)
+                outputs[name] = sources[name].failed(message)
     finally:
         pool.shutdown()
 
-    previous_stats = read_json(previous, STATS_FILE)
-    previous_stats = previous_stats if isinstance(previous_stats, dict) else {}
     when = now or datetime.now(timezone.utc)
 
     def settle_one(result: ItemResult) -> ItemResult:
         return settle(result, _entry(previous_stats, result), config.run, accept_drops)
 
+    totals = Totals(previous=previous_stats, settle=settle_one, rules=config.run, accept_drops=accept_drops, now=when)
     for name, output in outputs.items():
         output.results = [settle_one(r) for r in output.results]
-        builder = _ITEM_FILES.get(name)
-        for result in output.results:
-            key = item_key(result.source, result.item)
-            if result.status != "ok":
-                output.files.pop(key, None)
-            elif builder is not None:  # from the settled values: a metric an answer left out keeps its value
-                output.files[key] = builder([result])
-    github = outputs.get("github")
-    if github is not None and config.github is not None:
-        aggregates = aggregate_github(
-            config.github,
-            github.results,
-            github.user_repos,
-            github.user_errors,
-            previous_stats,
-            settle_one,
-            max_drop_percent=config.run.max_drop_percent,
-            accept_drops=accept_drops,
-            now=iso_utc(when.replace(microsecond=0)),
-        )
-        github.results = aggregates.repos + aggregates.users + [aggregates.total]
-        github.gone = aggregates.gone
-    return Fetched(config=config, outputs=outputs, now=when)
+        sources[name].derive(output, totals)
+    return Fetched(config=config, sources=sources, outputs=outputs, now=when)
 
 
 def settle(result: ItemResult, previous: Mapping[str, Any] | None, rules: RunConfig, accept_drops: bool) -> ItemResult:
@@ -321,7 +257,7 @@ _ENTRY_KEYS = frozenset({"status", "fetched_at", "last_success_at", "error", "me
 
 
 def drop_reason(result: ItemResult, old: Mapping[str, Any], max_drop_percent: float) -> str | None:
-    for metric in GATED_METRICS.get(result.source, ()):
+    for metric in GATED.get(result.source, ()):
         reason = too_far(metric, old.get(metric), result.metrics.get(metric), max_drop_percent, "held back")
         if reason:
             return reason
@@ -330,7 +266,7 @@ def drop_reason(result: ItemResult, old: Mapping[str, Any], max_drop_percent: fl
 
 def _entry(stats: Mapping[str, Any], result: ItemResult) -> Mapping[str, Any] | None:
     items = (stats.get("sources") or {}).get(result.source)
-    return lookup(items, result.item, case_insensitive=result.source in CASE_INSENSITIVE_SOURCES)
+    return lookup(items, result.item, case_insensitive=result.source in CASE_INSENSITIVE)
 
 
 # ---------------------------------------------------------------------- rendering
@@ -341,95 +277,72 @@ def render(fetched: Fetched, previous: Snapshot) -> tuple[dict[str, bytes], dict
     config = fetched.config
     previous_stats = read_json(previous, STATS_FILE)
     previous_stats = previous_stats if isinstance(previous_stats, dict) else None
-    stats = stats_document(fetched.results, previous_stats, generated_at=fetched.now)
-    files: Files = {}
-    for output in fetched.outputs.values():
-        for item_files in output.files.values():
-            files.update(item_files)
-    now = datetime.now(timezone.utc)
-    for result in fetched.results:
-        old_enough = _older_than(result.last_success_at, config.run.stale_after_days, now)
-        if result.status == "error":
-            files.update(error_badges(result, previous))
-        elif result.source in AGGREGATE_SOURCES:  # drawn from the settled sum, grey like any stale item
-            files.update(aggregate_files(result, grey=result.status == "stale" and old_enough))
-        elif result.status == "stale" and old_enough:
-            files.update(grey_badges(result, previous))
-        for metric, since in result.kept.items() if result.status == "ok" else ():
-            path = metric_badge_path(result, metric)
-            if path in files and _older_than(since, config.run.stale_after_days, now):
-                files[path] = {**files[path], "color": STALE_COLOR}
-    github = fetched.outputs.get("github")
-    if github is not None and config.github is not None:
-        mark_gone(stats, github.gone, fetched.now.date().isoformat())
-        total = next((r for r in github.results if r.source == TOTAL_SOURCE), None)
-        if total is not None and total.status != "error":
-            stats["totals"] = {"github": dict(total.metrics)}
-        elif isinstance(previous_stats, dict) and isinstance(previous_stats.get("totals"), dict):
-            stats["totals"] = previous_stats["totals"]
-        old_cache = section(load_cache(previous), "github")
-        files[CACHE_FILE] = cache_document({"github": {**old_cache, **github.cache}})
-    elif isinstance(previous_stats, dict) and isinstance(previous_stats.get("totals"), dict):
+    stats = stats_document(fetched.results, previous_stats, generated_at=fetched.now, case_insensitive=CASE_INSENSITIVE)
+    if isinstance(previous_stats, dict) and isinstance(previous_stats.get("totals"), dict):
         stats["totals"] = previous_stats["totals"]
+    files: Files = {}
+    now = datetime.now(timezone.utc)
+    day = fetched.now.date().isoformat()
+    caches: dict[str, Any] = {}
+    for name, output in fetched.outputs.items():
+        source = fetched.sources[name]
+        for result in output.results:
+            files.update(_item_files(source, result, output, previous, config.run.stale_after_days, now))
+        source.mark(stats, output, day)
+        if source.uses_cache:
+            caches[name] = {**section(load_cache(previous), name), **output.cache}
+    if caches:
+        files[CACHE_FILE] = cache_document(caches)
     files[STATS_FILE] = stats
     files = stabilize(files, previous)
     encoded = encode(files)
     old_history = previous.read(history.HISTORY_FILE)
-    rows = history.updated(old_history, fetched.results, fetched.now.date().isoformat())
+    rows = history.updated(old_history, fetched.results, day)
     encoded[history.HISTORY_FILE] = history.render_csv(rows)
     if config.charts.enabled:
         encoded.update(chart_files(fetched, rows, history.parse(old_history), encoded, previous))
     return encoded, files[STATS_FILE]
 
 
+def _item_files(
+    source: Source, result: ItemResult, output: SourceOutput, previous: Snapshot, stale_after_days: float, now: datetime
+) -> Files:
+    """One settled item's files: fresh ones; for a stale item none (the published ones stay),
+    grey copies once it is old; error badges for an item that never had a value."""
+    if result.status == "error":
+        return error_badges(source.badges(result, previous), previous)
+    old = result.status == "stale" and _older_than(result.last_success_at, stale_after_days, now)
+    drawn = source.files(result, output, grey=old)
+    if drawn is None:
+        return grey_badges(source.badges(result, previous), previous) if old else {}
+    files = dict(drawn)
+    for metric, since in result.kept.items() if result.status == "ok" else ():  # a kept metric greys on its own
+        path = source.metric_badge(result, metric)
+        if path in files and _older_than(since, stale_after_days, now):
+            files[path] = {**files[path], "color": STALE_COLOR}
+    return files
+
+
 def chart_files(
     fetched: Fetched, rows: Mapping[Any, int], old_rows: Mapping[Any, int], encoded: Mapping[str, bytes], previous: Snapshot
 ) -> dict[str, bytes]:
-    """Citations per year per Scholar profile, and the main metrics over time (GitHub: the totals,
-    and each configured repository with ``[charts] repositories``). A chart whose data did not
-    change is carried over from the earlier run instead of being drawn again."""
-    from statsbot import charts
-
-    config = fetched.config
+    """Each source's charts: its metrics over time from history.csv (and Scholar's citations
+    per year). A chart whose data did not change is carried over from the earlier run
+    instead of being drawn again."""
     out: dict[str, bytes] = {}
-    wanted: list[tuple[str, str, str, str, str]] = []  # source, item, metric, path, title
-    if config.scholar:
-        uid = config.scholar.id
-        data = encoded.get(GS_DATA_FILE)
-        per_year = (json.loads(data).get("cites_per_year") if data else None) or {}
-        if isinstance(per_year, dict) and per_year:
-            path = f"charts/scholar/{uid}/citations-per-year.svg"
-            old_data = previous.read(GS_DATA_FILE)
-            old_per_year = (json.loads(old_data).get("cites_per_year") if old_data else None) or {}
-            old_chart = previous.read(path)
-            if old_per_year == per_year and old_chart is not None:
-                out[path] = old_chart
-            else:
-                out[path] = charts.citations_per_year({str(k): int(v) for k, v in per_year.items()}, f"Citations per year ({uid})")
-        for metric, name in (("citations", "citations"), ("h_index", "h-index"), ("i10_index", "i10-index")):
-            wanted.append(("scholar", uid, metric, f"charts/scholar/{uid}/{name}.svg", f"{name} ({uid})"))
-    if config.github and (config.github.repos or config.github.users):
-        for repo in config.github.repos if config.charts.repositories else ():
-            wanted.append(("github", repo, "stars", f"charts/github/{repo}/stars.svg", f"stars of {repo}"))
-        for login in config.github.users:
-            wanted.append(("github_users", login, "stars", f"charts/github/{login}/stars-total.svg", f"stars of {login}"))
-        wanted.append(("github_total", "all", "stars", "charts/github/stars-total.svg", "stars, all repositories"))
-    if config.huggingface:
-        from statsbot.sources.huggingface import item_key as hf_key
-
-        items = [hf_key("models", m) for m in config.huggingface.models] + [hf_key("datasets", d) for d in config.huggingface.datasets]
-        for item in items:
-            for metric, name in (("downloads", "downloads"), ("downloads_all_time", "downloads-all-time")):
-                wanted.append(("huggingface", item, metric, f"charts/huggingface/{item}/{name}.svg", f"{name} of {item}"))
-    for source, item, metric, path, title in wanted:
-        points = history.series(rows, source, item, metric)
+    for source in fetched.sources.values():
+        out.update(source.charts(encoded, previous))
+    for series in (s for source in fetched.sources.values() for s in source.series(fetched.config.charts)):
+        points = history.series(rows, series.source, series.item, series.metric)
         if not points:
             continue
-        old_chart = previous.read(path)
-        if old_chart is not None and history.series(old_rows, source, item, metric) == points:
-            out[path] = old_chart
+        old_chart = previous.read(series.path)
+        if old_chart is not None and history.series(old_rows, series.source, series.item, series.metric) == points:
+            out[series.path] = old_chart
         else:
-            out[safe_relpath(path)] = charts.metric_over_time(points, title, metric.replace("_", " "))
+            from statsbot import charts
+
+            out[safe_relpath(series.path)] = charts.metric_over_time(points, series.title, series.metric.replace("_", " "))
     return out
 
 
@@ -446,105 +359,11 @@ def _older_than(moment: str | None, days: float, now: datetime) -> bool:
 # --------------------------------------------------------------------- per source
 
 
-def _bounded(limit: Deadline, what: str, job: Callable[[], _SourceOutput], on_error: Callable[[str], _SourceOutput]) -> _SourceOutput:
+def _bounded(source: Source, context: FetchContext, limit: Deadline) -> SourceOutput:
+    """The source's fetch, ended at its deadline even where its own checks cannot reach."""
     try:
-        return call_with_deadline(job, limit.remaining() + _DEADLINE_GRACE_SECONDS, what, limit.name)
+        return call_with_deadline(
+            lambda: source.fetch(context, limit), limit.remaining() + _DEADLINE_GRACE_SECONDS, source.activity, limit.name
+        )
     except SourceError as exc:
-        return on_error(one_line(str(exc)))
-
-
-def _sources(snapshot: Snapshot) -> Mapping[str, Any]:
-    stats = read_json(snapshot, STATS_FILE)
-    sources = stats.get("sources") if isinstance(stats, dict) else None
-    return sources if isinstance(sources, dict) else {}
-
-
-def _published_at(entry: Mapping[str, Any] | None) -> datetime | None:
-    """When the published values of an item were fetched (its last success), if known."""
-    moment = (entry or {}).get("last_success_at")
-    if not isinstance(moment, str):
-        return None
-    try:
-        return datetime.fromisoformat(moment.replace("Z", "+00:00"))
-    except ValueError:
-        return None
-
-
-def _scholar(settings: ScholarConfig, env: Mapping[str, str], published: datetime | None, limit: Deadline) -> _SourceOutput:
-    from statsbot.sources.scholar import fetch_profile
-
-    def job() -> _SourceOutput:
-        profile = fetch_profile(settings, limit, env=env, published_at=published)
-        log.info(
-            "scholar %s: %d publications in %d requests (via %s)",
-            settings.id, profile.metrics.publications, profile.requests, profile.via,
-        )
-        result = ItemResult(
-            source="scholar",
-            item=settings.id,
-            status="ok",
-            fetched_at=iso_utc(profile.fetched_at),
-            metrics=profile.metrics.model_dump(),
-            detail=profile.name,
-            extra={"via": profile.via},
-        )
-        return _SourceOutput(results=[result], files={item_key("scholar", settings.id): scholar_files(profile)})
-
-    return _bounded(limit, f"fetching Scholar profile {settings.id}", job, lambda m: _failed_scholar(settings, m))
-
-
-def _failed_scholar(settings: ScholarConfig, message: str) -> _SourceOutput:
-    log.error("scholar %s: %s", settings.id, message)
-    return _SourceOutput(results=[ItemResult(source="scholar", item=settings.id, status="error", error=message)])
-
-
-def _github(settings: GitHubConfig, token: str | None, cache: dict[str, Any], limit: Deadline) -> _SourceOutput:
-    from statsbot.sources.github import fetch_github
-
-    def job() -> _SourceOutput:
-        report = fetch_github(settings, token, cache, limit)
-        _log_failures(report.repos + report.users)
-        ok = sum(1 for r in report.repos if r.status == "ok")
-        log.info("github: %d of %d repositories fetched (%s)", ok, len(report.repos), "GraphQL, token" if token else "REST, no token")
-        return _SourceOutput(
-            results=report.repos,
-            files={item_key("github", r.item): github_repo_files([r]) for r in report.repos},
-            user_repos=report.user_repos,
-            user_errors={r.item: r.error or "failed" for r in report.users if r.status != "ok"},
-            cache=report.cache,
-        )
-
-    return _bounded(limit, "fetching GitHub repositories", job, lambda m: _failed_github(settings, m))
-
-
-def _failed_github(settings: GitHubConfig, message: str) -> _SourceOutput:
-    log.error("github: %s", message)
-    results = [ItemResult(source="github", item=r, status="error", error=message) for r in settings.repos]
-    return _SourceOutput(results=results, user_errors={u: message for u in settings.users})
-
-
-def _huggingface(settings: HuggingFaceConfig, token: str | None, limit: Deadline) -> _SourceOutput:
-    from statsbot.sources.huggingface import fetch_huggingface
-
-    def job() -> _SourceOutput:
-        results = fetch_huggingface(settings, token, limit)
-        _log_failures(results)
-        return _SourceOutput(
-            results=results, files={item_key("huggingface", r.item): huggingface_files([r]) for r in results}
-        )
-
-    return _bounded(limit, "fetching Hugging Face repositories", job, lambda m: _failed_huggingface(settings, m))
-
-
-def _failed_huggingface(settings: HuggingFaceConfig, message: str) -> _SourceOutput:
-    from statsbot.sources.huggingface import item_key as hf_key
-
-    log.error("huggingface: %s", message)
-    keys = [hf_key("models", m) for m in settings.models] + [hf_key("datasets", d) for d in settings.datasets]
-    return _SourceOutput(results=[ItemResult(source="huggingface", item=k, status="error", error=message) for k in keys])
-
-
-def _log_failures(results: list[ItemResult]) -> None:
-    for result in results:
-        if result.status != "ok":
-            log.error("%s %s: %s", result.source, result.item, result.error)
+        return source.failed(one_line(str(exc)))

@@ -24,11 +24,13 @@ from typing import Any
 import requests
 from pydantic import BaseModel, ConfigDict, NonNegativeInt, ValidationError
 
-from statsbot.config import GitHubConfig, validate_github_repo
+from statsbot.badges import STALE_COLOR, count_badge
+from statsbot.config import ChartsConfig, GitHubConfig, validate_github_repo
 from statsbot.deadline import Deadline
 from statsbot.errors import SourceError, one_line
 from statsbot.http import HostScopedAuth, RateLimited, StopSignal, make_session, request_json, reset_time, run_pool
 from statsbot.results import ItemResult, iso_utc, utc_now
+from statsbot.sources.base import FetchContext, Series, Source, SourceOutput, Totals
 
 log = logging.getLogger("statsbot.github")
 
@@ -347,3 +349,124 @@ def _graphql_message(errors: Any) -> str:
 
 def _graphql_rate_limited(errors: Any) -> bool:
     return isinstance(errors, list) and any(isinstance(e, dict) and e.get("type") == "RATE_LIMITED" for e in errors)
+
+
+# ------------------------------------------------------------------------- source
+
+LOGO = "github"
+_TOTAL_BADGES = {
+    "github_users": lambda login: f"badges/github/{login}/stars-total.json",
+    "github_total": lambda item: "badges/github/stars-total.json",
+}
+_METRIC_BADGES = {"stars": "stars.json", "forks": "forks.json"}
+
+
+def repo_files(result: ItemResult) -> dict[str, Any]:
+    """Stars and forks badges of a repository."""
+    base = f"badges/github/{result.item}"
+    return {
+        f"{base}/{_METRIC_BADGES[metric]}": count_badge(metric, result.metrics[metric], logo=LOGO, short=True).to_json()
+        for metric in ("stars", "forks")
+    }
+
+
+def total_files(result: ItemResult, *, grey: bool = False) -> dict[str, Any]:
+    """The badge of a total (a user's stars, or every repository's), drawn from its settled sum."""
+    color = STALE_COLOR if grey else "blue"
+    badge = count_badge("stars", result.metrics["stars"], logo=LOGO, short=True, color=color)
+    return {_TOTAL_BADGES[result.source](result.item): badge.to_json()}
+
+
+class GitHubSource(Source):
+    """Repositories and users' repositories; totals per user and overall (see `statsbot.aggregates`)."""
+
+    name = "github"
+    gated = {"github": ("stars",)}
+    case_insensitive = frozenset({"github", "github_users"})
+    totals = frozenset(_TOTAL_BADGES)
+    uses_cache = True
+    settings: GitHubConfig
+
+    @classmethod
+    def has_items(cls, settings: GitHubConfig) -> bool:
+        return bool(settings.repos or settings.users)
+
+    activity = "fetching GitHub repositories"
+
+    def fetch(self, context: FetchContext, deadline: Deadline) -> SourceOutput:
+        token = context.env.get("GITHUB_TOKEN") or context.env.get("GH_TOKEN") or None
+        report = fetch_github(self.settings, token, context.cache, deadline)
+        for result in report.repos + report.users:
+            if result.status != "ok":
+                log.error("%s %s: %s", result.source, result.item, result.error)
+        ok = sum(1 for r in report.repos if r.status == "ok")
+        logging.getLogger("statsbot").info(
+            "github: %d of %d repositories fetched (%s)", ok, len(report.repos), "GraphQL, token" if token else "REST, no token"
+        )
+        state = {
+            "user_repos": report.user_repos,
+            "user_errors": {r.item: r.error or "failed" for r in report.users if r.status != "ok"},
+        }
+        return SourceOutput(results=report.repos, cache=report.cache, state=state)
+
+    def failed(self, message: str) -> SourceOutput:
+        logging.getLogger("statsbot").error("github: %s", message)
+        results = [ItemResult(source="github", item=r, status="error", error=message) for r in self.settings.repos]
+        return SourceOutput(results=results, state={"user_errors": {u: message for u in self.settings.users}})
+
+    def derive(self, output: SourceOutput, totals: Totals) -> None:
+        from statsbot.aggregates import aggregate_github
+
+        aggregates = aggregate_github(
+            self.settings,
+            output.results,
+            output.state.get("user_repos", {}),
+            output.state.get("user_errors", {}),
+            totals.previous,
+            totals.settle,
+            max_drop_percent=totals.rules.max_drop_percent,
+            accept_drops=totals.accept_drops,
+            now=iso_utc(totals.now.replace(microsecond=0)),
+        )
+        output.results = aggregates.repos + aggregates.users + [aggregates.total]
+        output.state["gone"] = aggregates.gone
+
+    def files(self, result: ItemResult, output: SourceOutput, *, grey: bool = False) -> dict[str, Any] | None:
+        if result.source in self.totals:
+            return total_files(result, grey=grey) if result.status != "error" else None
+        return repo_files(result) if result.status == "ok" else None
+
+    def badges(self, result: ItemResult, previous: Any) -> dict[str, tuple[str, str | None]]:
+        if result.source in self.totals:
+            return {_TOTAL_BADGES[result.source](result.item): ("stars", LOGO)}
+        base = f"badges/github/{result.item}"
+        return {f"{base}/stars.json": ("stars", LOGO), f"{base}/forks.json": ("forks", LOGO)}
+
+    def metric_badge(self, result: ItemResult, metric: str) -> str | None:
+        name = _METRIC_BADGES.get(metric) if result.source == "github" else None
+        return f"badges/github/{result.item}/{name}" if name else None
+
+    def mark(self, stats: dict[str, Any], output: SourceOutput, day: str) -> None:
+        """Repositories that left their owner's listing get ``status: gone`` with the day it was
+        noticed (their last values stay: nothing published is deleted); `totals.github` repeats
+        the overall sums unless the total has no value."""
+        entries = stats["sources"].get("github", {})
+        for name, reason in output.state.get("gone", {}).items():
+            entry = entries.get(name)
+            if isinstance(entry, dict) and entry.get("status") != "gone":
+                entry.update({"status": "gone", "error": reason, "gone_since": day})
+        total = next((r for r in output.results if r.source == "github_total"), None)
+        if total is not None and total.status != "error":
+            stats["totals"] = {**stats.get("totals", {}), "github": dict(total.metrics)}
+
+    def series(self, charts: ChartsConfig) -> list[Series]:
+        wanted = [
+            Series("github", repo, "stars", f"charts/github/{repo}/stars.svg", f"stars of {repo}")
+            for repo in (self.settings.repos if charts.repositories else ())
+        ]
+        wanted += [
+            Series("github_users", login, "stars", f"charts/github/{login}/stars-total.svg", f"stars of {login}")
+            for login in self.settings.users
+        ]
+        wanted.append(Series("github_total", "all", "stars", "charts/github/stars-total.svg", "stars, all repositories"))
+        return wanted

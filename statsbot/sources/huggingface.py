@@ -14,11 +14,13 @@ from urllib.parse import unquote, urlsplit
 
 from pydantic import BaseModel, ConfigDict, NonNegativeInt, ValidationError
 
-from statsbot.config import HuggingFaceConfig
+from statsbot.badges import count_badge
+from statsbot.config import ChartsConfig, HuggingFaceConfig
 from statsbot.deadline import Deadline
 from statsbot.errors import SourceError, one_line
 from statsbot.http import HostScopedAuth, RateLimited, StopSignal, make_session, request_json, run_pool
 from statsbot.results import ItemResult, iso_utc, utc_now
+from statsbot.sources.base import FetchContext, Series, Source, SourceOutput
 
 log = logging.getLogger("statsbot.huggingface")
 
@@ -121,3 +123,73 @@ def _moved_to(kind: str, requested: str, answered: str, response: Any) -> str | 
 def _retry_after(response: Any) -> str:
     value = response.headers.get("Retry-After")
     return f", Retry-After {value} s" if value else ""
+
+
+# ------------------------------------------------------------------------- source
+
+LOGO = "huggingface"
+_METRIC_BADGES = {"downloads": "downloads.json", "downloads_all_time": "downloads-all-time.json", "likes": "likes.json"}
+
+
+def hub_files(result: ItemResult) -> dict[str, Any]:
+    """Downloads (30 days and all time) and likes of a model or dataset."""
+    base = f"badges/huggingface/{result.item}"
+    metrics = result.metrics
+    files = {
+        f"{base}/downloads.json": count_badge("downloads/month", metrics["downloads"], logo=LOGO, short=True).to_json(),
+        f"{base}/likes.json": count_badge("likes", metrics["likes"], logo=LOGO, short=True).to_json(),
+    }
+    if "downloads_all_time" in metrics:
+        files[f"{base}/downloads-all-time.json"] = count_badge(
+            "downloads", metrics["downloads_all_time"], logo=LOGO, short=True
+        ).to_json()
+    return files
+
+
+class HuggingFaceSource(Source):
+    """Models and datasets on the Hugging Face Hub."""
+
+    name = "huggingface"
+    gated = {"huggingface": ("downloads_all_time",)}  # monthly downloads rise and fall: not gated
+    settings: HuggingFaceConfig
+    activity = "fetching Hugging Face repositories"
+
+    @classmethod
+    def has_items(cls, settings: HuggingFaceConfig) -> bool:
+        return bool(settings.models or settings.datasets)
+
+    def keys(self) -> list[str]:
+        return [item_key("models", m) for m in self.settings.models] + [item_key("datasets", d) for d in self.settings.datasets]
+
+    def fetch(self, context: FetchContext, deadline: Deadline) -> SourceOutput:
+        results = fetch_huggingface(self.settings, context.env.get("HF_TOKEN") or None, deadline)
+        for result in results:
+            if result.status != "ok":
+                logging.getLogger("statsbot").error("%s %s: %s", result.source, result.item, result.error)
+        return SourceOutput(results=results)
+
+    def failed(self, message: str) -> SourceOutput:
+        logging.getLogger("statsbot").error("huggingface: %s", message)
+        return SourceOutput(results=[ItemResult(source="huggingface", item=k, status="error", error=message) for k in self.keys()])
+
+    def files(self, result: ItemResult, output: SourceOutput, *, grey: bool = False) -> dict[str, Any] | None:
+        return hub_files(result) if result.status == "ok" else None
+
+    def badges(self, result: ItemResult, previous: Any) -> dict[str, tuple[str, str | None]]:
+        base = f"badges/huggingface/{result.item}"
+        return {
+            f"{base}/downloads.json": ("downloads/month", LOGO),
+            f"{base}/downloads-all-time.json": ("downloads", LOGO),
+            f"{base}/likes.json": ("likes", LOGO),
+        }
+
+    def metric_badge(self, result: ItemResult, metric: str) -> str | None:
+        name = _METRIC_BADGES.get(metric)
+        return f"badges/huggingface/{result.item}/{name}" if name else None
+
+    def series(self, charts: ChartsConfig) -> list[Series]:
+        return [
+            Series("huggingface", item, metric, f"charts/huggingface/{item}/{name}.svg", f"{name} of {item}")
+            for item in self.keys()
+            for metric, name in (("downloads", "downloads"), ("downloads_all_time", "downloads-all-time"))
+        ]

@@ -1,0 +1,141 @@
+"""The interface every source implements, as httpx's transports do: this module holds it,
+each of `scholar`, `github`, `huggingface` implements it, and `statsbot.sources.SOURCES`
+lists them.
+
+A source owns what is particular to it: which section of the config turns it on, how its
+items are fetched (within a deadline), which of their metrics are under the drop gate,
+the files a fresh item renders to, the badge files an item has (for grey and error
+badges), the charts it wants and any totals derived from its settled items. The runner
+knows no source by name: it fetches every configured source, settles each item against
+what was published (last-known-good, drop gate), lets the source derive its totals, and
+renders, records history and publishes the same way for all.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Callable, ClassVar, Mapping
+
+from statsbot.config import ChartsConfig, Config, RunConfig
+from statsbot.deadline import Deadline
+from statsbot.results import ItemResult
+from statsbot.snapshot import Snapshot
+
+Files = dict[str, Any]  # relative path -> JSON data
+
+
+def item_key(source: str, item: str) -> str:
+    return f"{source}:{item}"
+
+
+@dataclass
+class FetchContext:
+    """What a fetch may read besides its own settings: no network, nothing to write."""
+
+    env: Mapping[str, str]
+    cache: dict[str, Any]  # the source's section of .statsbot/cache.json, as published
+    published: Mapping[str, Any]  # the source's section of the published stats.json `sources`
+
+
+@dataclass
+class SourceOutput:
+    """What one source's fetch returns, and (after settling) what it renders from."""
+
+    results: list[ItemResult] = field(default_factory=list)
+    files: dict[str, Files] = field(default_factory=dict)  # files built while fetching, by item key
+    cache: dict[str, Any] = field(default_factory=dict)  # the source's new cache section
+    state: dict[str, Any] = field(default_factory=dict)  # the source's own data between its steps
+
+
+@dataclass(frozen=True)
+class Series:
+    """A chart of one metric of one item over time, drawn from history.csv."""
+
+    source: str
+    item: str
+    metric: str
+    path: str
+    title: str
+
+
+@dataclass
+class Totals:
+    """What a source's totals step needs: the published stats, the rules, and how to settle an item."""
+
+    previous: Mapping[str, Any]  # the whole published stats.json
+    settle: Callable[[ItemResult], ItemResult]
+    rules: RunConfig
+    accept_drops: bool
+    now: datetime
+
+
+class Source(ABC):
+    """One kind of source. An instance holds its validated settings from the config."""
+
+    name: ClassVar[str]  # its config section, its name in stats.json and in the ETag cache
+    # Result sources (ItemResult.source) -> metrics under the drop gate: they only grow in
+    # normal life, so a large fall is more likely a bad answer than the truth.
+    gated: ClassVar[Mapping[str, tuple[str, ...]]] = {}
+    case_insensitive: ClassVar[frozenset[str]] = frozenset()  # result sources whose item names ignore case
+    totals: ClassVar[frozenset[str]] = frozenset()  # result sources that are totals of other items
+    uses_cache: ClassVar[bool] = False  # keeps a section of .statsbot/cache.json (ETags)
+
+    def __init__(self, settings: Any) -> None:
+        self.settings = settings
+
+    @classmethod
+    def from_config(cls, config: Config) -> "Source | None":
+        """The source, when the config gives it something to fetch."""
+        settings = getattr(config, cls.name, None)
+        return cls(settings) if settings is not None and cls.has_items(settings) else None
+
+    @classmethod
+    def has_items(cls, settings: Any) -> bool:
+        return True
+
+    @property
+    def activity(self) -> str:
+        """What its fetch is doing, for a deadline's message: "... reached while <activity>"."""
+        return f"fetching {self.name}"
+
+    @property
+    def deadline_seconds(self) -> float:
+        return float(self.settings.deadline_seconds)
+
+    @abstractmethod
+    def fetch(self, context: FetchContext, deadline: Deadline) -> SourceOutput:
+        """Every item, by `deadline`: each gets a result (ok, or error with a one-line message)."""
+
+    @abstractmethod
+    def failed(self, message: str) -> SourceOutput:
+        """Every item failed with `message` (the source as a whole did not finish)."""
+
+    def derive(self, output: SourceOutput, totals: Totals) -> None:
+        """Add results derived from the settled ones (totals); none by default."""
+
+    @abstractmethod
+    def files(self, result: ItemResult, output: SourceOutput, *, grey: bool = False) -> Files | None:
+        """The files of a settled item: a fresh one's files, or None to keep the published ones.
+
+        A total is drawn from its settled sum even when stale (`grey` when it is old)."""
+
+    @abstractmethod
+    def badges(self, result: ItemResult, previous: Snapshot) -> dict[str, tuple[str, str | None]]:
+        """The item's badge files: path -> (label, logo), for grey and error badges."""
+
+    def metric_badge(self, result: ItemResult, metric: str) -> str | None:
+        """The badge file that shows one metric of an item, if there is one."""
+        return None
+
+    def mark(self, stats: dict[str, Any], output: SourceOutput, day: str) -> None:
+        """Source-specific marks on stats.json (GitHub: repositories gone from a listing)."""
+
+    def series(self, charts: ChartsConfig) -> list[Series]:
+        """The metrics over time it wants charted."""
+        return []
+
+    def charts(self, encoded: Mapping[str, bytes], previous: Snapshot) -> dict[str, bytes]:
+        """Charts not drawn from history.csv (Scholar: citations per year)."""
+        return {}
