@@ -11,6 +11,7 @@ import os
 import stat
 import subprocess
 import sys
+from pathlib import Path
 
 import httpx
 import pytest
@@ -125,21 +126,39 @@ def test_an_output_folder_that_cannot_be_created_is_a_config_error(scholar_site,
     assert scholar_site.requests() == []
 
 
-@pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() == 0, reason="root may write in any folder")
+@pytest.mark.skipif(os.name != "posix", reason="folder permissions are POSIX modes here")
 def test_an_output_folder_without_write_permission_is_a_config_error(scholar_site, tmp_path):
-    scholar_site.add(make_profile(3, UID))
-    write_config(tmp_path, scholar_toml(scholar_site.url))
-    locked = tmp_path / "locked"
-    locked.mkdir()
-    locked.chmod(0o555)
+    """Root may write in any folder, so as root (CI) the run drops to uid 65534 with setpriv,
+    in a folder that user may read."""
+    import shutil
+    import tempfile
+
+    root = os.geteuid() == 0
+    if root and shutil.which("setpriv") is None:
+        pytest.skip("running as root and setpriv is missing: root may write in any folder")
+    work = Path(tempfile.mkdtemp(prefix="statsbot-perm-")) if root else tmp_path
     try:
-        result = run_statsbot("run", "--output", "locked", cwd=tmp_path)
+        work.chmod(0o755)
+        scholar_site.add(make_profile(3, UID))
+        write_config(work, scholar_toml(scholar_site.url))
+        (work / "statsbot.toml").chmod(0o644)
+        locked = work / "locked"
+        locked.mkdir()
+        locked.chmod(0o555)
+        command = [sys.executable, "-m", "statsbot", "run", "--output", "locked"]
+        if root:
+            command = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", *command]
+        isolated = ("GOOGLE_SCHOLAR_ID", "STATSBOT_CONFIG", "GITHUB_TOKEN", "GH_TOKEN", "HF_TOKEN")
+        env = {**{k: v for k, v in os.environ.items() if k not in isolated}, "HOME": str(work)}
+        result = subprocess.run(command, cwd=work, env=env, capture_output=True, text=True, timeout=60)
+        assert result.returncode == 2, result.stderr
+        [line] = problems(result)
+        assert line.startswith(f"statsbot: --output: cannot write in the folder {locked.resolve()} (")
+        assert scholar_site.requests() == []
     finally:
-        locked.chmod(0o755)
-    assert result.returncode == 2
-    [line] = problems(result)
-    assert line.startswith(f"statsbot: --output: cannot write in the folder {locked.resolve()} (")
-    assert scholar_site.requests() == []
+        if root:
+            (work / "locked").chmod(0o755)
+            shutil.rmtree(work, ignore_errors=True)
 
 
 UMASK_RUN = "import os, sys\nos.umask(int(sys.argv[1], 8))\nfrom statsbot.cli import main\nsys.exit(main(sys.argv[2:]))\n"
