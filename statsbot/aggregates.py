@@ -24,6 +24,7 @@ from typing import Any, Callable, Iterable, Mapping
 from statsbot.config import GitHubConfig
 from statsbot.gate import too_far
 from statsbot.results import ItemResult
+from statsbot.snapshot import lookup
 
 log = logging.getLogger("statsbot")
 
@@ -46,17 +47,6 @@ class GitHubAggregates:
 def identity(result: ItemResult) -> str:
     """One repository, however it is spelt or wherever it moved."""
     return str(result.extra.get("moved_to") or result.item).lower()
-
-
-def lookup(entries: Any, name: str, case_insensitive: bool = True) -> Mapping[str, Any] | None:
-    """An entry of a stats.json section by name (GitHub names ignore case)."""
-    if not isinstance(entries, Mapping):
-        return None
-    entry = entries.get(name)
-    if entry is None and case_insensitive:
-        wanted = name.lower()
-        entry = next((v for k, v in entries.items() if isinstance(k, str) and k.lower() == wanted), None)
-    return entry if isinstance(entry, Mapping) else None
 
 
 def _section(stats: Mapping[str, Any], source: str) -> Mapping[str, Any]:

@@ -30,7 +30,6 @@ from statsbot.deadline import DaemonPool, Deadline, call_with_deadline
 from statsbot.errors import SourceError, one_line
 from statsbot.gate import too_far
 from statsbot import history
-from statsbot.aggregates import lookup
 from statsbot.badges import STALE_COLOR
 from statsbot.outputs import (
     STATS_FILE,
@@ -46,7 +45,7 @@ from statsbot.outputs import (
 )
 from statsbot.redact import register_environment
 from statsbot.results import ItemResult
-from statsbot.snapshot import FolderSnapshot, Snapshot, read_json
+from statsbot.snapshot import FolderSnapshot, Snapshot, lookup, read_json
 from statsbot.sources import CASE_INSENSITIVE, GATED, SOURCES
 from statsbot.sources.base import FetchContext, Source, SourceOutput, Totals
 
@@ -284,13 +283,14 @@ def render(fetched: Fetched, previous: Snapshot) -> tuple[dict[str, bytes], dict
     now = datetime.now(timezone.utc)
     day = fetched.now.date().isoformat()
     caches: dict[str, Any] = {}
+    old_cache = load_cache(previous)
     for name, output in fetched.outputs.items():
         source = fetched.sources[name]
         for result in output.results:
             files.update(_item_files(source, result, output, previous, config.run.stale_after_days, now))
         source.mark(stats, output, day)
         if source.uses_cache:
-            caches[name] = {**section(load_cache(previous), name), **output.cache}
+            caches[name] = {**section(old_cache, name), **output.cache}
     if caches:
         files[CACHE_FILE] = cache_document(caches)
     files[STATS_FILE] = stats

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Mapping, Protocol
 
 
 class Snapshot(Protocol):
@@ -26,6 +26,17 @@ def read_json(snapshot: Snapshot, relpath: str) -> Any | None:
         return json.loads(raw.decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
         return None
+
+
+def lookup(entries: Any, name: str, case_insensitive: bool = True) -> Mapping[str, Any] | None:
+    """An entry of a stats.json section by name (GitHub names ignore case)."""
+    if not isinstance(entries, Mapping):
+        return None
+    entry = entries.get(name)
+    if entry is None and case_insensitive:
+        wanted = name.lower()
+        entry = next((v for k, v in entries.items() if isinstance(k, str) and k.lower() == wanted), None)
+    return entry if isinstance(entry, Mapping) else None
 
 
 class EmptySnapshot:

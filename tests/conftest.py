@@ -118,16 +118,21 @@ def _never_answer(conn: socket.socket, stop: threading.Event) -> None:
     conn.close()
 
 
-def _trickle(conn: socket.socket, stop: threading.Event) -> None:
-    try:
-        conn.recv(65536)
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 100000000\r\n\r\n")
-        while not stop.wait(0.2):
-            conn.sendall(b"<")
-    except OSError:
-        pass
-    finally:
-        conn.close()
+def _trickler(content_type: str, every: float, byte: bytes) -> Callable[[socket.socket, threading.Event], None]:
+    """A raw server's `serve`: a 200 header announcing 100 MB, then one `byte` every `every` s, forever."""
+
+    def serve(conn: socket.socket, stop: threading.Event) -> None:
+        try:
+            conn.recv(65536)
+            conn.sendall(f"HTTP/1.1 200 OK\r\nContent-Type: {content_type}\r\nContent-Length: 100000000\r\n\r\n".encode())
+            while not stop.wait(every):
+                conn.sendall(byte)
+        except OSError:
+            pass
+        finally:
+            conn.close()
+
+    return serve
 
 
 @pytest.fixture
@@ -141,7 +146,7 @@ def silent_server():
 @pytest.fixture
 def trickle_server():
     """A server on 127.0.0.1 that sends a 200 header, then one byte every 0.2 s, forever."""
-    server = RawServer(_trickle)
+    server = RawServer(_trickler("text/html", 0.2, b"<"))
     yield server.url
     server.close()
 
@@ -254,22 +259,10 @@ def reset_server():
     server.close()
 
 
-def _one_byte_a_second(conn: socket.socket, stop: threading.Event) -> None:
-    try:
-        conn.recv(65536)
-        conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100000000\r\n\r\n")
-        while not stop.wait(1.0):
-            conn.sendall(b" ")  # JSON whitespace: the body is never wrong, only never done
-    except OSError:
-        pass
-    finally:
-        conn.close()
-
-
 @pytest.fixture
 def slow_body_server():
     """A server on 127.0.0.1 that sends a 200 JSON header (Content-Length 100 MB), then one byte a second, forever."""
-    server = RawServer(_one_byte_a_second)
+    server = RawServer(_trickler("application/json", 1.0, b" "))  # JSON whitespace: never wrong, never done
     yield server.url
     server.close()
 
