@@ -32,9 +32,8 @@ from werkzeug.wrappers import Request
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from fakes import FakeGitHub  # noqa: E402
 
-from statsbot.config import GitHubConfig  # noqa: E402
 from statsbot.deadline import Deadline  # noqa: E402
-from statsbot.sources.github import fetch_github  # noqa: E402
+from statsbot.sources.github import GitHubConfig, fetch_github  # noqa: E402
 
 LATENCY = 0.050
 SIZES = (10, 100, 500)

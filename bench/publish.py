@@ -25,9 +25,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from statsbot.config import PublishConfig
 from statsbot.jsonio import dumps
 from statsbot.publish import Publisher
+from statsbot.settings import PublishConfig
 
 SIZES = (10, 100, 1000)
 HISTORY = 1000

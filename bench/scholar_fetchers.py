@@ -40,8 +40,9 @@ import sys
 import threading
 import time
 import types
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request
@@ -50,10 +51,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from fakes import FakeScraperApi, FakeSerpApi, KeepRawHeaders  # noqa: E402
 from scholar_fixtures import make_profile  # noqa: E402
 
-from statsbot.config import ScholarConfig  # noqa: E402
 from statsbot.deadline import Deadline  # noqa: E402
 from statsbot.demo.server import FakeScholar  # noqa: E402
-from statsbot.sources.scholar import FETCHERS, RebaseTransport, _load_scholarly  # noqa: E402
+from statsbot.sources.scholar.chain import FETCHERS  # noqa: E402
+from statsbot.sources.scholar.config import ScholarConfig  # noqa: E402
+from statsbot.sources.scholar.direct import RebaseTransport  # noqa: E402
+from statsbot.sources.scholar.pages import _load_scholarly  # noqa: E402
 
 SIZES = (20, 137, 500)
 SCRAPER_KEY = "bench-scraperapi-key-not-a-secret"

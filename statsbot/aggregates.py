@@ -18,13 +18,16 @@ items (after the drop gate and last-known-good), never from a raw answer:
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable, Mapping
+from typing import TYPE_CHECKING, Any
 
-from statsbot.config import GitHubConfig
 from statsbot.gate import too_far
 from statsbot.results import ItemResult
 from statsbot.snapshot import lookup
+
+if TYPE_CHECKING:
+    from statsbot.sources.github import GitHubConfig
 
 log = logging.getLogger("statsbot")
 

@@ -14,8 +14,8 @@ import os
 import subprocess
 import sys
 import tempfile
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from statsbot import __version__
 from statsbot.errors import ConfigError, StatsbotError, console_line, one_line
@@ -139,9 +139,10 @@ def _only_retry_lines_from_urllib3(record: logging.LogRecord) -> bool:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from statsbot.actions import in_actions, write_actions_report
-    from statsbot.config import load_config, validate_branch
+    from statsbot.config import load_config
     from statsbot.publish import Publisher, find_repository
     from statsbot.runner import run
+    from statsbot.settings import validate_branch
 
     loaded = load_config(args.config)
     loaded.require_sources()
@@ -210,55 +211,16 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_check(args: argparse.Namespace) -> int:
     from statsbot.config import load_config
-    from statsbot.runner import tokens
+    from statsbot.runner import configured_sources
 
     loaded = load_config(args.config)
     loaded.require_sources()
-    config = loaded.config
-    secrets = tokens(os.environ)
     print(f"config: {loaded.describe()}")
-    if config.scholar:
-        s = config.scholar
-        print(
-            f"scholar: profile {s.id} from {s.base_url} "
-            f"(timeout {s.timeout_seconds:g} s, {s.retries} retries, deadline {s.deadline_seconds:g} s)"
-        )
-        print(f"scholar fetchers, in order: {_describe_fetchers(s, os.environ)}")
-    if config.github and (config.github.repos or config.github.users):
-        g = config.github
-        how = "GraphQL with a token from the environment" if secrets["github"] else "REST without a token (60 requests/hour)"
-        print(f"github: {len(g.repos)} repositories, {len(g.users)} users from {g.api_url}, {how}")
-    if config.huggingface and (config.huggingface.models or config.huggingface.datasets):
-        h = config.huggingface
-        auth = "with $HF_TOKEN" if secrets["huggingface"] else "anonymous"
-        print(f"huggingface: {len(h.models)} models, {len(h.datasets)} datasets from {h.endpoint} ({auth})")
+    for source in configured_sources(loaded.config).values():
+        for line in source.describe(os.environ):
+            print(line)
     print(f"output: {loaded.output_dir}")
     return EXIT_OK
-
-
-def _describe_fetchers(settings, env) -> str:  # type: ignore[no-untyped-def]
-    """Which Scholar fetchers a run would try, and whether each has what it needs (never a key's value)."""
-    from statsbot.sources.scholar import FETCHERS
-    from statsbot.sources.scholar.direct import PROXY_ENV
-
-    parts = []
-    for name in settings.fetchers:
-        fetcher = FETCHERS[name]
-        why = fetcher.unavailable(settings, env)
-        if why:
-            parts.append(f"{name} (will be skipped: {why})")
-        elif fetcher.paid:
-            key = getattr(sys.modules[type(fetcher).__module__], "KEY_ENV", None)
-            has = f"${key} is set, " if key else ""
-            parts.append(f"{name} (paid: {has}not called while the published profile is under {settings.min_interval_hours:g} h old)")
-        elif env.get(PROXY_ENV):
-            parts.append(f"{name} (free, through the proxy in ${PROXY_ENV})")
-        elif settings.proxy:
-            parts.append(f"{name} (free, through [scholar] proxy)")
-        else:
-            named = next((v for v in ("HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy") if env.get(v)), None)
-            parts.append(f"{name} (free, " + (f"through the proxy ${named} names)" if named else "from this machine)"))
-    return ", then ".join(parts)
 
 
 def cmd_init(args: argparse.Namespace) -> int:
@@ -277,10 +239,11 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_badges(args: argparse.Namespace) -> int:
-    from statsbot.config import load_config, validate_github_repo
+    from statsbot.config import load_config
     from statsbot.init import repository_from_remote_url, repository_from_site
     from statsbot.publish import published_paths
     from statsbot.snippets import snippets
+    from statsbot.sources.github import validate_github_repo
 
     loaded = load_config(args.config)
     settings = loaded.config.publish

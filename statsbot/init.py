@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
-from typing import Sequence
 
-from statsbot.config import validate_github_repo, validate_scholar_id
 from statsbot.errors import ConfigError
 from statsbot.jsonio import write_bytes_atomic
+from statsbot.sources.github import validate_github_repo
+from statsbot.sources.scholar.config import validate_scholar_id
 
 CONFIG_PATH = "statsbot.toml"
 WORKFLOW_PATH = ".github/workflows/statsbot.yml"

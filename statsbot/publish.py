@@ -34,14 +34,14 @@ import random
 import re
 import subprocess
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, Mapping, Sequence
 from urllib.parse import urlsplit
 
-from statsbot.config import PublishConfig
 from statsbot.deadline import Deadline, run_bounded
 from statsbot.errors import ConfigError, StatsbotError, one_line
+from statsbot.settings import PublishConfig
 from statsbot.snapshot import EmptySnapshot, Snapshot
 
 log = logging.getLogger("statsbot.publish")

@@ -17,20 +17,21 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Mapping
 from concurrent.futures import TimeoutError as FutureTimeout
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
+from statsbot import history
+from statsbot.badges import STALE_COLOR
 from statsbot.cache import CACHE_FILE, cache_document, load_cache, section
-from statsbot.config import Config, LoadedConfig, RunConfig
+from statsbot.config import Config, LoadedConfig
 from statsbot.deadline import DaemonPool, Deadline, call_with_deadline
 from statsbot.errors import SourceError, one_line
 from statsbot.gate import too_far
-from statsbot import history
-from statsbot.badges import STALE_COLOR
 from statsbot.outputs import (
     STATS_FILE,
     Files,
@@ -45,6 +46,7 @@ from statsbot.outputs import (
 )
 from statsbot.redact import register_environment
 from statsbot.results import ItemResult
+from statsbot.settings import RunConfig
 from statsbot.snapshot import FolderSnapshot, Snapshot, lookup, read_json
 from statsbot.sources import CASE_INSENSITIVE, GATED, SOURCES
 from statsbot.sources.base import FetchContext, Source, SourceOutput, Totals
@@ -93,14 +95,6 @@ def configured_sources(config: Config) -> dict[str, Source]:
     """The sources the config gives something to fetch, in the registry's order."""
     found = (cls.from_config(config) for cls in SOURCES)
     return {source.name: source for source in found if source is not None}
-
-
-def tokens(env: Mapping[str, str]) -> dict[str, str | None]:
-    """Tokens come only from the environment, never from the config file."""
-    return {
-        "github": env.get("GITHUB_TOKEN") or env.get("GH_TOKEN") or None,
-        "huggingface": env.get("HF_TOKEN") or None,
-    }
 
 
 def run(

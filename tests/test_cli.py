@@ -9,6 +9,7 @@ import sys
 from conftest import html_response, run_statsbot, write_config
 from helpers import snapshot
 from scholar_fixtures import make_profile
+
 from statsbot import __version__
 from statsbot.demo import pages
 
@@ -133,7 +134,7 @@ def test_a_stray_dotenv_file_does_not_change_the_environment(tmp_path):
     (tmp_path / ".env").write_text("STATSBOT_DOTENV_PROBE=leaked\nGITHUB_TOKEN=from-dotenv\n", encoding="utf-8")
     probe = (
         "import os\n"
-        "from statsbot.sources.scholar import _load_scholarly\n"
+        "from statsbot.sources.scholar.pages import _load_scholarly\n"
         "_load_scholarly()\n"
         "print(os.environ.get('STATSBOT_DOTENV_PROBE'), os.environ.get('GITHUB_TOKEN'))\n"
     )

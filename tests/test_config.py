@@ -6,12 +6,13 @@ import re
 from pathlib import Path
 
 import pytest
+from conftest import run_statsbot, write_config
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from conftest import run_statsbot, write_config
-from statsbot.config import load_config, parse_config, validate_scholar_id
+from statsbot.config import load_config, parse_config
 from statsbot.errors import ConfigError
+from statsbot.sources.scholar.config import validate_scholar_id
 
 GOOD_ID = "DhtAFkwAAAAJ"
 
@@ -164,8 +165,9 @@ def test_any_document_gives_a_config_or_a_one_line_error(document):
 @settings(max_examples=300, deadline=None)
 @given(st.text(max_size=50))
 def test_repository_names_are_valid_exactly_when_safe(value):
-    from statsbot.config import validate_github_repo, validate_hf_repo
     from statsbot.outputs import safe_relpath
+    from statsbot.sources.github import validate_github_repo
+    from statsbot.sources.huggingface import validate_hf_repo
 
     owner_ok = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
     name_ok = re.compile(r"[A-Za-z0-9._-]{1,100}")

@@ -15,12 +15,12 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from conftest import cstart_of, html_response, run_statsbot, write_config
 from fakes import json_response
 from gitutil import branch_commits, git, isolated_git_env, make_homepage, tree_files
 from helpers import scholar_config
 from scholar_fixtures import make_profile
+
 from statsbot.demo import pages
 from statsbot.runner import run
 
@@ -333,7 +333,7 @@ def test_a_sign_in_page_served_in_place_of_the_profile_is_recognised(scholar_sit
 
 
 def test_the_sign_in_check_reads_the_final_host_and_leaves_profiles_alone():
-    from statsbot.sources.scholar import classify_block
+    from statsbot.sources.scholar.pages import classify_block
 
     signin = httpx.URL("https://accounts.google.com/v3/signin/identifier?continue=https%3A%2F%2Fscholar.google.com")
     assert classify_block(200, signin, "<html><body>anything</body></html>") == SIGNIN_MESSAGE

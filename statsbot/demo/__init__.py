@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from statsbot.config import Config, LoadedConfig, OutputConfig, ScholarConfig
+from statsbot.config import Config, LoadedConfig
 from statsbot.demo.server import FakeScholar, demo_profile
+from statsbot.settings import OutputConfig
+from statsbot.sources.scholar.config import ScholarConfig
 
 
 def run_demo(output_dir: Path):  # type: ignore[no-untyped-def]

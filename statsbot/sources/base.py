@@ -14,14 +14,18 @@ renders, records history and publishes the same way for all.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any, Callable, ClassVar, Mapping
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from statsbot.config import ChartsConfig, Config, RunConfig
 from statsbot.deadline import Deadline
 from statsbot.results import ItemResult
+from statsbot.settings import ChartsConfig, RunConfig, Section
 from statsbot.snapshot import Snapshot
+
+if TYPE_CHECKING:
+    from statsbot.config import Config
 
 Files = dict[str, Any]  # relative path -> JSON data
 
@@ -75,6 +79,12 @@ class Source(ABC):
     """One kind of source. An instance holds its validated settings from the config."""
 
     name: ClassVar[str]  # its config section, its name in stats.json and in the ETag cache
+    config_model: ClassVar[type[Section]]  # validates its section of statsbot.toml
+    wants: ClassVar[str]  # what its section must name to fetch anything, for "nothing to fetch"
+    # Keys that must never be in the file (it gets committed) -> the variable to set instead.
+    secret_keys: ClassVar[Mapping[str, str]] = {}
+    # Config keys the environment can fill -> the variable (named in that key's errors).
+    env_keys: ClassVar[Mapping[str, str]] = {}
     # Result sources (ItemResult.source) -> metrics under the drop gate: they only grow in
     # normal life, so a large fall is more likely a bad answer than the truth.
     gated: ClassVar[Mapping[str, tuple[str, ...]]] = {}
@@ -86,7 +96,7 @@ class Source(ABC):
         self.settings = settings
 
     @classmethod
-    def from_config(cls, config: Config) -> "Source | None":
+    def from_config(cls, config: Config) -> Source | None:
         """The source, when the config gives it something to fetch."""
         settings = getattr(config, cls.name, None)
         return cls(settings) if settings is not None and cls.has_items(settings) else None
@@ -94,6 +104,15 @@ class Source(ABC):
     @classmethod
     def has_items(cls, settings: Any) -> bool:
         return True
+
+    @classmethod
+    def prepare(cls, section: dict[str, Any] | None, env: Mapping[str, str]) -> dict[str, Any] | None:
+        """Its raw section before validation, with what the environment fills in (None: no section)."""
+        return section
+
+    def describe(self, env: Mapping[str, str]) -> list[str]:
+        """Lines for `statsbot check`: what it will fetch, from where, how (never a secret's value)."""
+        return [f"{self.name}: {self.deadline_seconds:g} s deadline"]
 
     @property
     def activity(self) -> str:

@@ -18,21 +18,99 @@ A 301 (a renamed or moved repository) is followed and the new name reported.
 from __future__ import annotations
 
 import logging
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Annotated, Any
 
 import requests
-from pydantic import BaseModel, ConfigDict, NonNegativeInt, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    ValidationError,
+    field_validator,
+)
 
 from statsbot.badges import STALE_COLOR, count_badge
-from statsbot.config import ChartsConfig, GitHubConfig, validate_github_repo
 from statsbot.deadline import Deadline
 from statsbot.errors import SourceError, one_line
-from statsbot.http import HostScopedAuth, RateLimited, StopSignal, make_session, request_json, reset_time, run_pool
+from statsbot.http import (
+    HostScopedAuth,
+    RateLimited,
+    StopSignal,
+    make_session,
+    request_json,
+    reset_time,
+    run_pool,
+)
 from statsbot.results import ItemResult, iso_utc, utc_now
+from statsbot.settings import (
+    ChartsConfig,
+    Section,
+    show,
+    unique,
+    validate_base_url,
+    validate_name,
+)
 from statsbot.sources.base import FetchContext, Series, Source, SourceOutput, Totals
 
 log = logging.getLogger("statsbot.github")
+
+# ------------------------------------------------------------------------- config
+
+DEFAULT_GITHUB_API_URL = "https://api.github.com"
+_GITHUB_OWNER = re.compile(r"[A-Za-z0-9](?:[A-Za-z0-9]|-(?=[A-Za-z0-9])){0,38}")
+
+
+def validate_github_owner(value: str) -> str:
+    """A GitHub user or organisation: letters, digits and single hyphens, not at either end."""
+    if not isinstance(value, str) or not _GITHUB_OWNER.fullmatch(value):
+        raise ValueError(
+            "must be a GitHub user or organisation name: letters, digits and single hyphens "
+            f"(not first or last, at most 39), got {show(value)}"
+        )
+    return value
+
+
+
+def validate_github_repo(value: str) -> str:
+    """``owner/name``, both parts checked, so the pair can become a path and a URL safely."""
+    owner, slash, name = value.partition("/") if isinstance(value, str) else ("", "", "")
+    if not slash:
+        raise ValueError(f"must be 'owner/name', got {show(value)}")
+    validate_github_owner(owner)
+    validate_name(name, "the repository name must be")
+    return value
+
+
+
+GitHubRepo = Annotated[str, AfterValidator(validate_github_repo)]
+GitHubOwner = Annotated[str, AfterValidator(validate_github_owner)]
+
+
+class GitHubConfig(Section):
+    """``[github]``: repositories, and every public non-fork repository of some users or organisations.
+
+    The token comes from ``$GITHUB_TOKEN`` (or ``$GH_TOKEN``), never from this file.
+    """
+
+    repos: list[GitHubRepo] = []
+    users: list[GitHubOwner] = []
+    api_url: str = DEFAULT_GITHUB_API_URL
+    timeout_seconds: float = Field(20.0, gt=0, le=600)
+    deadline_seconds: float = Field(120.0, gt=0, le=3600)
+    retries: int = Field(2, ge=0, le=10)
+    max_workers: int = Field(16, ge=1, le=64)
+
+    _check_repos = field_validator("repos")(classmethod(lambda cls, v: unique(v, "repository")))
+    _check_users = field_validator("users")(classmethod(lambda cls, v: unique(v, "user")))
+    _check_api = field_validator("api_url")(classmethod(lambda cls, v: validate_base_url(v)))
+
+
+
 
 GRAPHQL_BATCH = 50
 MAX_LIST_PAGES = 100  # 10,000 repositories per user
@@ -381,6 +459,9 @@ class GitHubSource(Source):
     """Repositories and users' repositories; totals per user and overall (see `statsbot.aggregates`)."""
 
     name = "github"
+    config_model = GitHubConfig
+    wants = "[github] repos or users"
+    secret_keys = {"token": "$GITHUB_TOKEN (or $GH_TOKEN)"}
     gated = {"github": ("stars",)}
     case_insensitive = frozenset({"github", "github_users"})
     totals = frozenset(_TOTAL_BADGES)
@@ -392,6 +473,12 @@ class GitHubSource(Source):
         return bool(settings.repos or settings.users)
 
     activity = "fetching GitHub repositories"
+
+    def describe(self, env: Mapping[str, str]) -> list[str]:
+        s = self.settings
+        token = env.get("GITHUB_TOKEN") or env.get("GH_TOKEN")
+        how = "GraphQL with a token from the environment" if token else "REST without a token (60 requests/hour)"
+        return [f"github: {len(s.repos)} repositories, {len(s.users)} users from {s.api_url}, {how}"]
 
     def fetch(self, context: FetchContext, deadline: Deadline) -> SourceOutput:
         token = context.env.get("GITHUB_TOKEN") or context.env.get("GH_TOKEN") or None

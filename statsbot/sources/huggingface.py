@@ -9,20 +9,85 @@ stops further requests to the Hub for this run.
 from __future__ import annotations
 
 import logging
-from typing import Any
+from collections.abc import Mapping
+from typing import Annotated, Any
 from urllib.parse import unquote, urlsplit
 
-from pydantic import BaseModel, ConfigDict, NonNegativeInt, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    NonNegativeInt,
+    ValidationError,
+    field_validator,
+)
 
 from statsbot.badges import count_badge
-from statsbot.config import ChartsConfig, HuggingFaceConfig
 from statsbot.deadline import Deadline
 from statsbot.errors import SourceError, one_line
-from statsbot.http import HostScopedAuth, RateLimited, StopSignal, make_session, request_json, run_pool
+from statsbot.http import (
+    HostScopedAuth,
+    RateLimited,
+    StopSignal,
+    make_session,
+    request_json,
+    run_pool,
+)
 from statsbot.results import ItemResult, iso_utc, utc_now
+from statsbot.settings import (
+    ChartsConfig,
+    Section,
+    show,
+    unique,
+    validate_base_url,
+    validate_name,
+)
 from statsbot.sources.base import FetchContext, Series, Source, SourceOutput
 
 log = logging.getLogger("statsbot.huggingface")
+
+# ------------------------------------------------------------------------- config
+
+HF_ENDPOINT_ENV = "HF_ENDPOINT"
+DEFAULT_HF_ENDPOINT = "https://huggingface.co"
+
+
+def validate_hf_repo(value: str) -> str:
+    """A Hugging Face ``org/name``, or a bare ``name`` for the Hub's older repositories without an
+    organisation (``gpt2``, ``bert-base-uncased``): letters, digits, '.', '_' and '-' in each part."""
+    if not isinstance(value, str):
+        raise ValueError(f"must be 'org/name' or 'name', got {show(value)}")
+    org, slash, name = value.partition("/")
+    if not slash:
+        validate_name(value, "must be 'org/name' or a bare name")
+        return value
+    validate_name(org, "the organisation must be")
+    validate_name(name, "the name must be")
+    return value
+
+
+
+HuggingFaceRepo = Annotated[str, AfterValidator(validate_hf_repo)]
+
+
+class HuggingFaceConfig(Section):
+    """``[huggingface]``: models and datasets. The token comes from ``$HF_TOKEN``."""
+
+    models: list[HuggingFaceRepo] = []
+    datasets: list[HuggingFaceRepo] = []
+    endpoint: str | None = None  # default: $HF_ENDPOINT, else https://huggingface.co
+    timeout_seconds: float = Field(20.0, gt=0, le=600)
+    deadline_seconds: float = Field(120.0, gt=0, le=3600)
+    retries: int = Field(2, ge=0, le=10)
+    max_workers: int = Field(8, ge=1, le=64)
+
+    _check_models = field_validator("models")(classmethod(lambda cls, v: unique(v, "model")))
+    _check_datasets = field_validator("datasets")(classmethod(lambda cls, v: unique(v, "dataset")))
+    _check_endpoint = field_validator("endpoint")(classmethod(lambda cls, v: None if v is None else validate_base_url(v)))
+
+
+
 
 EXPAND = [("expand[]", "downloads"), ("expand[]", "likes"), ("expand[]", "downloadsAllTime")]
 DATASET_PREFIX = "datasets/"
@@ -150,6 +215,9 @@ class HuggingFaceSource(Source):
     """Models and datasets on the Hugging Face Hub."""
 
     name = "huggingface"
+    config_model = HuggingFaceConfig
+    wants = "[huggingface] models or datasets"
+    secret_keys = {"token": "$HF_TOKEN"}
     gated = {"huggingface": ("downloads_all_time",)}  # monthly downloads rise and fall: not gated
     settings: HuggingFaceConfig
     activity = "fetching Hugging Face repositories"
@@ -157,6 +225,18 @@ class HuggingFaceSource(Source):
     @classmethod
     def has_items(cls, settings: HuggingFaceConfig) -> bool:
         return bool(settings.models or settings.datasets)
+
+    @classmethod
+    def prepare(cls, section: dict[str, Any] | None, env: Mapping[str, str]) -> dict[str, Any] | None:
+        """The endpoint, when the file names none: `$HF_ENDPOINT` (as huggingface_hub reads it), else the Hub."""
+        if section is not None and "endpoint" not in section:
+            return {**section, "endpoint": env.get(HF_ENDPOINT_ENV) or DEFAULT_HF_ENDPOINT}
+        return section
+
+    def describe(self, env: Mapping[str, str]) -> list[str]:
+        s = self.settings
+        auth = "with $HF_TOKEN" if env.get("HF_TOKEN") else "anonymous"
+        return [f"huggingface: {len(s.models)} models, {len(s.datasets)} datasets from {s.endpoint} ({auth})"]
 
     def keys(self) -> list[str]:
         return [item_key("models", m) for m in self.settings.models] + [item_key("datasets", d) for d in self.settings.datasets]

@@ -10,10 +10,10 @@ configured fetchers in order.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import Mapping
+from collections.abc import Mapping
 
-from statsbot.config import ScholarConfig
 from statsbot.deadline import Deadline
+from statsbot.sources.scholar.config import ScholarConfig
 from statsbot.sources.scholar.profile import ScholarProfile
 
 

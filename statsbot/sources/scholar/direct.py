@@ -8,14 +8,15 @@ the rebased URL, exactly as httpx would choose it.
 
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import httpx
 
-from statsbot.config import ScholarConfig
 from statsbot.deadline import Deadline
 from statsbot.errors import one_line
 from statsbot.sources.scholar.base import Fetcher
+from statsbot.sources.scholar.config import ScholarConfig
 from statsbot.sources.scholar.pages import SCHOLAR_HOST, fetch_pages
 from statsbot.sources.scholar.profile import ScholarError, ScholarProfile
 

@@ -26,15 +26,16 @@ from __future__ import annotations
 import logging
 import os
 import re
+from collections.abc import Callable
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
-from typing import Any, Callable
+from typing import Any
 
 import httpx
 
-from statsbot.config import ScholarConfig
 from statsbot.deadline import Deadline
 from statsbot.errors import DeadlineExceeded, one_line
+from statsbot.sources.scholar.config import ScholarConfig
 from statsbot.sources.scholar.profile import ScholarBlocked, ScholarError, ScholarProfile, build_profile
 
 log = logging.getLogger("statsbot.scholar")

@@ -32,16 +32,16 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Iterator, Mapping
+from collections.abc import Iterator, Mapping
 from urllib.parse import urlencode
 
 import httpx
 
-from statsbot.config import ScholarConfig
 from statsbot.deadline import Deadline
 from statsbot.errors import one_line
 from statsbot.redact import register
 from statsbot.sources.scholar.base import Fetcher
+from statsbot.sources.scholar.config import ScholarConfig
 from statsbot.sources.scholar.direct import RebaseTransport
 from statsbot.sources.scholar.pages import ProviderBusy, _retry_after_seconds, fetch_pages
 from statsbot.sources.scholar.profile import ScholarError, ScholarProfile

@@ -43,16 +43,17 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 
 import requests
 
-from statsbot.config import ScholarConfig
 from statsbot.deadline import Deadline
 from statsbot.errors import DeadlineExceeded, SourceError, one_line
 from statsbot.http import make_session, request_json
 from statsbot.redact import register
 from statsbot.sources.scholar.base import Fetcher
+from statsbot.sources.scholar.config import ScholarConfig
 from statsbot.sources.scholar.profile import ScholarError, ScholarProfile, build_profile
 
 log = logging.getLogger("statsbot.scholar")

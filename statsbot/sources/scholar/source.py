@@ -4,15 +4,24 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Mapping
 from datetime import datetime
-from typing import Any, Mapping
+from typing import Any
 
 from statsbot.badges import count_badge
-from statsbot.config import ChartsConfig, ScholarConfig
 from statsbot.deadline import Deadline
 from statsbot.results import ItemResult, iso_utc
+from statsbot.settings import ChartsConfig
 from statsbot.snapshot import Snapshot
-from statsbot.sources.base import Files, FetchContext, Series, Source, SourceOutput, item_key
+from statsbot.sources.base import (
+    FetchContext,
+    Files,
+    Series,
+    Source,
+    SourceOutput,
+    item_key,
+)
+from statsbot.sources.scholar.config import SCHOLAR_ID_ENV, ScholarConfig
 from statsbot.sources.scholar.profile import ScholarProfile
 
 log = logging.getLogger("statsbot")
@@ -51,15 +60,36 @@ def published_at(entry: Any) -> datetime | None:
 
 class ScholarSource(Source):
     name = "scholar"
+    config_model = ScholarConfig
+    wants = f"[scholar] id (or ${SCHOLAR_ID_ENV})"
+    env_keys = {"id": f"${SCHOLAR_ID_ENV}"}
     gated = {"scholar": ("citations", "publications")}
     settings: ScholarConfig
+
+    @classmethod
+    def prepare(cls, section: dict[str, Any] | None, env: Mapping[str, str]) -> dict[str, Any] | None:
+        """`$GOOGLE_SCHOLAR_ID` fills the id when the file has none (AcadHomepage's secret)."""
+        env_id = env.get(SCHOLAR_ID_ENV, "").strip()
+        if env_id and (section is None or "id" not in section):
+            return {**(section or {}), "id": env_id}
+        return section
+
+    def describe(self, env: Mapping[str, str]) -> list[str]:
+        from statsbot.sources.scholar.chain import describe_fetchers
+
+        s = self.settings
+        return [
+            f"scholar: profile {s.id} from {s.base_url} "
+            f"(timeout {s.timeout_seconds:g} s, {s.retries} retries, deadline {s.deadline_seconds:g} s)",
+            f"scholar fetchers, in order: {describe_fetchers(s, env)}",
+        ]
 
     @property
     def activity(self) -> str:
         return f"fetching Scholar profile {self.settings.id}"
 
     def fetch(self, context: FetchContext, deadline: Deadline) -> SourceOutput:
-        from statsbot.sources.scholar import fetch_profile
+        from statsbot.sources.scholar.chain import fetch_profile
 
         settings = self.settings
         published = published_at(context.published.get(settings.id))

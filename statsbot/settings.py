@@ -1,0 +1,128 @@
+"""What every section of statsbot.toml is built from: the strict `Section` base, the shared
+validators (URLs, proxies, branches, lists without repeats) and the run-wide sections
+(`[run]`, `[publish]`, `[charts]`, `[output]`). Each source's own section lives with the
+source (`statsbot.sources`); `statsbot.config` puts them together.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, Literal
+from urllib.parse import urlsplit
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+_REPO_NAME = re.compile(r"[A-Za-z0-9._-]{1,100}")
+
+
+def validate_name(value: str, what: str) -> str:
+    """A repository-like name: letters, digits, '.', '_' and '-', safe as a path segment and in a URL."""
+    if not isinstance(value, str) or not _REPO_NAME.fullmatch(value) or value in (".", ".."):
+        raise ValueError(f"{what}: letters, digits, '.', '_' and '-' only, and not '.' or '..', got {show(value)}")
+    return value
+
+
+def validate_base_url(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"must be an http(s) URL such as https://example.org, got {show(value)}")
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise ValueError(f"must be a plain base URL without query, fragment or credentials, got {show(value)}")
+    return value.rstrip("/")
+
+
+def validate_proxy_url(value: str) -> str:
+    """A proxy URL without credentials (the file gets committed: those go in $STATSBOT_SCHOLAR_PROXY)."""
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https", "socks5", "socks5h") or not parts.hostname:
+        raise ValueError(f"must be a proxy URL such as http://proxy.example:3128, got {show(value)}")
+    if parts.username or parts.password:
+        raise ValueError(
+            "must not hold credentials (this file gets committed): put the whole URL in $STATSBOT_SCHOLAR_PROXY instead"
+        )
+    return value
+
+
+
+def show(value: Any) -> str:
+    """A value as an error message quotes it: its repr, cut to 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def looks_like_url(value: str) -> bool:
+    return value.lower().startswith(("http://", "https://"))
+
+
+def unique(values: list[str], what: str) -> list[str]:
+    """The list, when no value appears twice (ignoring case)."""
+    seen: set[str] = set()
+    for value in values:
+        if value.lower() in seen:
+            raise ValueError(f"lists the {what} {value!r} twice")
+        seen.add(value.lower())
+    return values
+
+
+class Section(BaseModel):
+    """A table of statsbot.toml: unknown keys are errors, values are not coerced, settings never change."""
+
+    model_config = ConfigDict(extra="forbid", strict=True, frozen=True)
+
+
+_BRANCH = re.compile(r"(?!-)(?!.*\.\.)(?!.*//)(?!.*@\{)[A-Za-z0-9._/-]+(?<![./])(?<!\.lock)")
+_REMOTE = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+
+
+def validate_branch(value: str) -> str:
+    if not isinstance(value, str) or not _BRANCH.fullmatch(value) or "/." in value or value.startswith("."):
+        raise ValueError(f"must be a plain git branch name such as google-scholar-stats, got {show(value)}")
+    return value
+
+
+def validate_remote(value: str) -> str:
+    if not isinstance(value, str) or not _REMOTE.fullmatch(value):
+        raise ValueError(f"must be the name of a git remote such as origin, got {show(value)}")
+    return value
+
+
+def validate_message(value: str) -> str:
+    if not value.strip() or "\n" in value or len(value) > 200:
+        raise ValueError("must be one non-empty line of at most 200 characters")
+    return value
+
+
+class PublishConfig(Section):
+    """``[publish]``: the data branch that homepages read."""
+
+    branch: str = "google-scholar-stats"
+    remote: str = "origin"
+    repo: str | None = None  # default: the git repository around the current folder
+    history: Literal["keep", "squash"] = "keep"
+    message: str = "statsbot: update stats"
+
+    _check_branch = field_validator("branch")(classmethod(lambda cls, v: validate_branch(v)))
+    _check_remote = field_validator("remote")(classmethod(lambda cls, v: validate_remote(v)))
+    _check_message = field_validator("message")(classmethod(lambda cls, v: validate_message(v)))
+
+
+class RunConfig(Section):
+    """``[run]``: limits and rules for the whole run."""
+
+    deadline_seconds: float = Field(600.0, gt=0, le=6 * 3600)
+    max_drop_percent: float = Field(20.0, ge=0, le=100)
+    stale_after_days: float = Field(7.0, ge=0, le=3650)
+
+
+class ChartsConfig(Section):
+    """``[charts]``: SVG charts on the data branch."""
+
+    enabled: bool = True
+    repositories: bool = False  # a stars chart for every configured repository, not only the totals
+
+
+class OutputConfig(Section):
+    """``[output]``: where the files are written."""
+
+    dir: str = Field("output", min_length=1)
+
