@@ -96,15 +96,16 @@ def make_session(*, retries: int, pool_size: int, max_wait: float) -> requests.S
 
 
 class HostScopedAuth(requests.auth.AuthBase):
-    """Adds ``Authorization`` only to requests for one scheme://host:port."""
+    """Adds ``Authorization`` (or another `header`, e.g. ``x-api-key``) only to requests for one scheme://host:port."""
 
-    def __init__(self, header_value: str, base_url: str) -> None:
+    def __init__(self, header_value: str, base_url: str, header: str = "Authorization") -> None:
         self._value = header_value
         self._origin = _origin(base_url)
+        self._header = header
 
     def __call__(self, request: requests.PreparedRequest) -> requests.PreparedRequest:
         if _origin(request.url or "") == self._origin:
-            request.headers["Authorization"] = self._value
+            request.headers[self._header] = self._value
         return request
 
     def __repr__(self) -> str:  # never show the token

@@ -13,7 +13,7 @@ _secrets: set[str] = set()
 _USERINFO = re.compile(r"\b([a-z][a-z0-9+.-]*://)[^/\s@]+@", re.IGNORECASE)
 # A key sent as a query parameter (SerpApi's and ScraperAPI's `api_key`), in a URL a library logs.
 _KEY_PARAM = re.compile(r"([?&]api_key=)[^&\s#'\"]+", re.IGNORECASE)
-TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN", "HF_TOKEN", "SCRAPER_API_KEY", "SERPAPI_API_KEY")
+TOKEN_VARIABLES = ("GITHUB_TOKEN", "GH_TOKEN", "HF_TOKEN", "SCRAPER_API_KEY", "SERPAPI_API_KEY", "OPENALEX_API_KEY", "S2_API_KEY")
 PROXY_VARIABLES = (
     "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy", "STATSBOT_SCHOLAR_PROXY",
 )

@@ -25,7 +25,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from statsbot import history
+from statsbot import headline, history
 from statsbot.badges import STALE_COLOR
 from statsbot.cache import CACHE_FILE, cache_document, load_cache, section
 from statsbot.config import Config, LoadedConfig
@@ -49,7 +49,7 @@ from statsbot.results import ItemResult
 from statsbot.settings import RunConfig
 from statsbot.snapshot import FolderSnapshot, Snapshot, lookup, read_json
 from statsbot.sources import CASE_INSENSITIVE, GATED, SOURCES
-from statsbot.sources.base import FetchContext, Source, SourceOutput, Totals
+from statsbot.sources.base import FetchContext, Rendered, Source, SourceOutput, Totals
 
 log = logging.getLogger("statsbot")
 
@@ -82,7 +82,7 @@ class Fetched(BaseModel):
     model_config = ConfigDict(arbitrary_types_allowed=True)
 
     config: Config
-    sources: dict[str, Source]  # the configured sources, by name
+    sources: dict[str, Rendered]  # the configured sources and the values derived across them, by name
     outputs: dict[str, SourceOutput]  # what each returned, settled, by source name
     now: datetime  # when the run started: its UTC date names the history rows
 
@@ -199,7 +199,11 @@ def fetch_sources(
     for name, output in outputs.items():
         output.results = [settle_one(r) for r in output.results]
         sources[name].derive(output, totals)
-    return Fetched(config=config, sources=sources, outputs=outputs, now=when)
+    rendered: dict[str, Rendered] = dict(sources)
+    page = headline.derive(sources, outputs, previous_stats, settle_one, config.run, accept_drops)
+    if page is not None:
+        rendered[page[0].name], outputs[page[0].name] = page
+    return Fetched(config=config, sources=rendered, outputs=outputs, now=when)
 
 
 def settle(result: ItemResult, previous: Mapping[str, Any] | None, rules: RunConfig, accept_drops: bool) -> ItemResult:
@@ -299,7 +303,7 @@ def render(fetched: Fetched, previous: Snapshot) -> tuple[dict[str, bytes], dict
 
 
 def _item_files(
-    source: Source, result: ItemResult, output: SourceOutput, previous: Snapshot, stale_after_days: float, now: datetime
+    source: Rendered, result: ItemResult, output: SourceOutput, previous: Snapshot, stale_after_days: float, now: datetime
 ) -> Files:
     """One settled item's files: fresh ones; for a stale item none (the published ones stay),
     grey copies once it is old; error badges for an item that never had a value."""

@@ -112,6 +112,20 @@ class RunConfig(Section):
     deadline_seconds: float = Field(600.0, gt=0, le=6 * 3600)
     max_drop_percent: float = Field(20.0, ge=0, le=100)
     stale_after_days: float = Field(7.0, ge=0, le=3650)
+    # badges/citations.json: the count of the first of these with a fresh value (statsbot.headline).
+    citations_from: list[str] = Field(default_factory=lambda: ["scholar", "openalex", "semanticscholar"])
+
+    _check_citations_from = field_validator("citations_from")(classmethod(lambda cls, v: validate_citations_from(v)))
+
+
+def validate_citations_from(values: list[str]) -> list[str]:
+    from statsbot.sources import SOURCES  # the registry imports this module: look it up when validating
+
+    counting = [cls.name for cls in SOURCES if cls.counts_citations]
+    for value in values:
+        if value not in counting:
+            raise ValueError(f"{show(value)} is not a source that counts citations (choose from {', '.join(counting)})")
+    return unique(values, "source")
 
 
 class ChartsConfig(Section):

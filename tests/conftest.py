@@ -20,7 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 # Variables that would change what statsbot does; every test starts without them.
 _ISOLATED_VARS = (
     "GOOGLE_SCHOLAR_ID", "STATSBOT_CONFIG", "GITHUB_TOKEN", "GH_TOKEN", "HF_TOKEN", "HF_ENDPOINT",
-    "SCRAPER_API_KEY", "SERPAPI_API_KEY", "STATSBOT_SCHOLAR_PROXY",
+    "SCRAPER_API_KEY", "SERPAPI_API_KEY", "STATSBOT_SCHOLAR_PROXY", "OPENALEX_API_KEY", "S2_API_KEY",
 )
 
 
@@ -297,6 +297,42 @@ def scraperapi_api(make_server, scholar_site):
     server = make_server()
     keep_raw_headers(server)
     fake = FakeScraperApi(scholar_site, SCRAPERAPI_TEST_KEY)
+    mount(server, fake)
+    fake.url = server.url_for("").rstrip("/")  # type: ignore[attr-defined]
+    return fake
+
+
+# A key-shaped OpenAlex test value (never real): the run must never print or write it.
+OPENALEX_TEST_KEY = "oa_" + "T3stK3yNeverRealAbcdefghijklmn0123"
+
+
+@pytest.fixture
+def openalex_api(make_server):
+    """A fake OpenAlex (tests/fake_openalex.FakeOpenAlex) on its own 127.0.0.1 port, key
+    OPENALEX_TEST_KEY; `add` authors, `merge` them; its URL is `.url` (for `[openalex] endpoint`)."""
+    from fake_openalex import FakeOpenAlex
+
+    server = make_server()
+    url = server.url_for("").rstrip("/")
+    fake = FakeOpenAlex(base_url=url, key=OPENALEX_TEST_KEY)
+    mount(server, fake)
+    fake.url = url  # type: ignore[attr-defined]
+    return fake
+
+
+# A key-shaped Semantic Scholar test value (never real): never printed or written.
+S2_TEST_KEY = "s2k_" + "T3stK3yNeverRealAbcdefghij0123456789"
+
+
+@pytest.fixture
+def s2_api(make_server, monkeypatch):
+    """A fake Semantic Scholar Graph API (tests/fake_semanticscholar.py) on its own 127.0.0.1 port,
+    key S2_TEST_KEY (none sent is the shared pool); `.url` goes in `[semanticscholar] endpoint`."""
+    from fake_semanticscholar import FakeSemanticScholar
+
+    monkeypatch.delenv("S2_API_KEY", raising=False)
+    server = make_server()
+    fake = FakeSemanticScholar(key=S2_TEST_KEY)
     mount(server, fake)
     fake.url = server.url_for("").rstrip("/")  # type: ignore[attr-defined]
     return fake

@@ -99,6 +99,7 @@ def test_action_yml_is_a_composite_action_with_its_inputs_and_outputs():
     assert spec["runs"]["using"] == "composite"
     assert set(spec["inputs"]) == {
         "config", "scholar-id", "github-token", "branch", "python-version", "allow-stale", "serpapi-api-key", "scraper-api-key",
+        "openalex-api-key", "s2-api-key",
     }
     assert spec["inputs"]["github-token"]["default"] == "${{ github.token }}"
     assert set(spec["outputs"]) == {"changed", "stale"}
@@ -269,20 +270,26 @@ def test_the_workflow_and_the_action_pass_the_keys_through_env_only(tmp_path):
     step = next(iter(workflow["jobs"].values()))["steps"][-1]
     assert step["with"]["serpapi-api-key"] == "${{ secrets.SERPAPI_API_KEY }}"
     assert step["with"]["scraper-api-key"] == "${{ secrets.SCRAPER_API_KEY }}"
+    assert step["with"]["openalex-api-key"] == "${{ secrets.OPENALEX_API_KEY }}"
+    assert step["with"]["s2-api-key"] == "${{ secrets.S2_API_KEY }}"
     spec = action()
     for step_spec in spec["runs"]["steps"]:
         assert "${{" not in step_spec.get("run", ""), step_spec  # nothing is ever spliced into a script
     install_env = next(s for s in spec["runs"]["steps"] if s.get("name") == "Install statsbot").get("env", {})
     assert not any("api-key" in str(value) for value in install_env.values())  # only the step that needs them
 
-    secrets = {"GOOGLE_SCHOLAR_ID": "DhtAFkwAAAAJ", "SERPAPI_API_KEY": "serp-key-123456", "SCRAPER_API_KEY": "scraper-key-123456"}
+    secrets = {
+        "GOOGLE_SCHOLAR_ID": "DhtAFkwAAAAJ", "SERPAPI_API_KEY": "serp-key-123456", "SCRAPER_API_KEY": "scraper-key-123456",
+        "OPENALEX_API_KEY": "openalex-key-123456", "S2_API_KEY": "s2-key-123456",
+    }
     got = environment_statsbot_gets(tmp_path, action_step_env(step["with"], secrets, env={}), job_env={})
     assert got["SERPAPI_API_KEY"] == "serp-key-123456" and got["SCRAPER_API_KEY"] == "scraper-key-123456"
+    assert got["OPENALEX_API_KEY"] == "openalex-key-123456" and got["S2_API_KEY"] == "s2-key-123456"
     assert got["GOOGLE_SCHOLAR_ID"] == "DhtAFkwAAAAJ"
     assert not any(name.startswith("INPUT_") and "API_KEY" in name for name in got)  # the key under one name only
     # a secret that was never added is an empty string, and statsbot then sees no key at all
     unset = environment_statsbot_gets(tmp_path, action_step_env(step["with"], {"GOOGLE_SCHOLAR_ID": "DhtAFkwAAAAJ"}, env={}), job_env={})
-    assert "SERPAPI_API_KEY" not in unset and "SCRAPER_API_KEY" not in unset
+    assert not {"SERPAPI_API_KEY", "SCRAPER_API_KEY", "OPENALEX_API_KEY", "S2_API_KEY"} & set(unset)
     # a workflow that sets the key in its job's env: (not through the input) still reaches statsbot
     only_id = {"scholar-id": "${{ secrets.GOOGLE_SCHOLAR_ID }}"}
     via_env = environment_statsbot_gets(tmp_path, action_step_env(only_id, secrets, env={}), job_env={"SERPAPI_API_KEY": "from-env-123456"})

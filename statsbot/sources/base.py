@@ -75,22 +75,61 @@ class Totals:
     now: datetime
 
 
-class Source(ABC):
-    """One kind of source. An instance holds its validated settings from the config."""
+class Rendered(ABC):
+    """What the runner renders settled items with: their files, badges, marks and charts.
 
-    name: ClassVar[str]  # its config section, its name in stats.json and in the ETag cache
-    config_model: ClassVar[type[Section]]  # validates its section of statsbot.toml
-    wants: ClassVar[str]  # what its section must name to fetch anything, for "nothing to fetch"
-    # Keys that must never be in the file (it gets committed) -> the variable to set instead.
-    secret_keys: ClassVar[Mapping[str, str]] = {}
-    # Config keys the environment can fill -> the variable (named in that key's errors).
-    env_keys: ClassVar[Mapping[str, str]] = {}
+    Every `Source` is one; so is a value derived across sources (`statsbot.headline`:
+    the person's citation count for the page), which is never fetched itself.
+    """
+
+    name: ClassVar[str]
     # Result sources (ItemResult.source) -> metrics under the drop gate: they only grow in
     # normal life, so a large fall is more likely a bad answer than the truth.
     gated: ClassVar[Mapping[str, tuple[str, ...]]] = {}
     case_insensitive: ClassVar[frozenset[str]] = frozenset()  # result sources whose item names ignore case
     totals: ClassVar[frozenset[str]] = frozenset()  # result sources that are totals of other items
     uses_cache: ClassVar[bool] = False  # keeps a section of .statsbot/cache.json (ETags)
+
+    @abstractmethod
+    def files(self, result: ItemResult, output: SourceOutput, *, grey: bool = False) -> Files | None:
+        """The files of a settled item: a fresh one's files, or None to keep the published ones.
+
+        A total is drawn from its settled sum even when stale (`grey` when it is old)."""
+
+    @abstractmethod
+    def badges(self, result: ItemResult, previous: Snapshot) -> dict[str, tuple[str, str | None]]:
+        """The item's badge files: path -> (label, logo), for grey and error badges."""
+
+    def metric_badge(self, result: ItemResult, metric: str) -> str | None:
+        """The badge file that shows one metric of an item, if there is one."""
+        return None
+
+    def mark(self, stats: dict[str, Any], output: SourceOutput, day: str) -> None:
+        """Source-specific marks on stats.json (GitHub: repositories gone from a listing)."""
+
+    def series(self, charts: ChartsConfig) -> list[Series]:
+        """The metrics over time it wants charted."""
+        return []
+
+    def charts(self, encoded: Mapping[str, bytes], previous: Snapshot) -> dict[str, bytes]:
+        """Charts not drawn from history.csv (Scholar: citations per year)."""
+        return {}
+
+
+class Source(Rendered):
+    """One kind of source. An instance holds its validated settings from the config."""
+
+    name: ClassVar[str]  # its config section, its name in stats.json and in the ETag cache
+    display_name: ClassVar[str]  # how people name it: in labels, the summary, `statsbot check`
+    config_model: ClassVar[type[Section]]  # validates its section of statsbot.toml
+    wants: ClassVar[str]  # what its section must name to fetch anything, for "nothing to fetch"
+    # Keys that must never be in the file (it gets committed) -> the variable to set instead.
+    secret_keys: ClassVar[Mapping[str, str]] = {}
+    # Config keys the environment can fill -> the variable (named in that key's errors).
+    env_keys: ClassVar[Mapping[str, str]] = {}
+    # A person's citation count lives in the `citations` metric of its items (result source
+    # `name`), for `badges/citations.json` and `[run] citations_from`.
+    counts_citations: ClassVar[bool] = False
 
     def __init__(self, settings: Any) -> None:
         self.settings = settings
@@ -133,28 +172,3 @@ class Source(ABC):
 
     def derive(self, output: SourceOutput, totals: Totals) -> None:
         """Add results derived from the settled ones (totals); none by default."""
-
-    @abstractmethod
-    def files(self, result: ItemResult, output: SourceOutput, *, grey: bool = False) -> Files | None:
-        """The files of a settled item: a fresh one's files, or None to keep the published ones.
-
-        A total is drawn from its settled sum even when stale (`grey` when it is old)."""
-
-    @abstractmethod
-    def badges(self, result: ItemResult, previous: Snapshot) -> dict[str, tuple[str, str | None]]:
-        """The item's badge files: path -> (label, logo), for grey and error badges."""
-
-    def metric_badge(self, result: ItemResult, metric: str) -> str | None:
-        """The badge file that shows one metric of an item, if there is one."""
-        return None
-
-    def mark(self, stats: dict[str, Any], output: SourceOutput, day: str) -> None:
-        """Source-specific marks on stats.json (GitHub: repositories gone from a listing)."""
-
-    def series(self, charts: ChartsConfig) -> list[Series]:
-        """The metrics over time it wants charted."""
-        return []
-
-    def charts(self, encoded: Mapping[str, bytes], previous: Snapshot) -> dict[str, bytes]:
-        """Charts not drawn from history.csv (Scholar: citations per year)."""
-        return {}

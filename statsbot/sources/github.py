@@ -459,6 +459,7 @@ class GitHubSource(Source):
     """Repositories and users' repositories; totals per user and overall (see `statsbot.aggregates`)."""
 
     name = "github"
+    display_name = "GitHub"
     config_model = GitHubConfig
     wants = "[github] repos or users"
     secret_keys = {"token": "$GITHUB_TOKEN (or $GH_TOKEN)"}

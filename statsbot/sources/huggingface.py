@@ -215,6 +215,7 @@ class HuggingFaceSource(Source):
     """Models and datasets on the Hugging Face Hub."""
 
     name = "huggingface"
+    display_name = "Hugging Face"
     config_model = HuggingFaceConfig
     wants = "[huggingface] models or datasets"
     secret_keys = {"token": "$HF_TOKEN"}

@@ -60,6 +60,8 @@ def published_at(entry: Any) -> datetime | None:
 
 class ScholarSource(Source):
     name = "scholar"
+    display_name = "Google Scholar"
+    counts_citations = True
     config_model = ScholarConfig
     wants = f"[scholar] id (or ${SCHOLAR_ID_ENV})"
     env_keys = {"id": f"${SCHOLAR_ID_ENV}"}
