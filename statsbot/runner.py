@@ -200,7 +200,7 @@ def fetch_sources(
         output.results = [settle_one(r) for r in output.results]
         sources[name].derive(output, totals)
     rendered: dict[str, Rendered] = dict(sources)
-    page = headline.derive(sources, outputs, previous_stats, settle_one, config.run, accept_drops)
+    page = headline.derive(sources, outputs, previous_stats, settle_one, config.run)
     if page is not None:
         rendered[page[0].name], outputs[page[0].name] = page
     return Fetched(config=config, sources=rendered, outputs=outputs, now=when)

@@ -1,6 +1,7 @@
 """Golden outputs: the demo, and one scenario over every source, compared file by file with
-what statsbot wrote before a refactor (timestamps normalised; charts and the ETag cache,
-which hold matplotlib's bytes and the fakes' port numbers, left out).
+what statsbot wrote when the manifests were made (timestamps normalised; charts and the ETag
+cache, which hold matplotlib's bytes and the fakes' port numbers, left out). They were first
+written before the sources moved onto one interface, which left every output unchanged.
 
 `python tests/golden_scenario.py` rewrites the manifests in tests/golden/ from the
 current code: do that only on purpose, when an output is meant to change, and say so in
@@ -34,13 +35,16 @@ def manifest(folder: Path) -> dict[str, str]:
 
 
 def run_every_source(out: Path) -> None:
-    """Two days of runs over Scholar, GitHub and Hugging Face fakes on 127.0.0.1: a moved
-    repository, a user's listing, then a drop held back, a repository gone from the listing
-    and a Hub answer without downloadsAllTime."""
+    """Two days of runs over Scholar, GitHub, Hugging Face, OpenAlex and Semantic Scholar
+    fakes on 127.0.0.1: a moved repository, a user's listing, an author by ORCID, then a
+    drop held back, a repository gone from the listing, a Hub answer without
+    downloadsAllTime, new OpenAlex counts and a Semantic Scholar that answers 500."""
     sys.path.insert(0, str(HERE))
     from werkzeug.serving import make_server
     from werkzeug.wrappers import Request
 
+    from fake_openalex import FakeOpenAlex
+    from fake_semanticscholar import FakeSemanticScholar
     from fakes import FakeGitHub, FakeHub, json_response
     from statsbot.config import parse_config
     from statsbot.demo.server import FakeScholar, demo_profile
@@ -54,9 +58,14 @@ def run_every_source(out: Path) -> None:
         servers.append(server)
         return f"http://127.0.0.1:{server.server_port}"
 
-    github, hub = FakeGitHub(), FakeHub()
+    github, hub, openalex, s2 = FakeGitHub(), FakeHub(), FakeOpenAlex(), FakeSemanticScholar()
     github_url = github.base_url = serve(github)
     hub_url = serve(hub)
+    openalex_url = openalex.base_url = serve(openalex)
+    s2_url = serve(s2)
+    openalex.add("A5023888391", "Zoë Álvarez-Müller", works=[120, 80, 0, 7], h_index=3, i10_index=2)
+    openalex.add("A42", "Zoë Álvarez", works=[9], orcid="0000-0002-1825-0097", h_index=1, i10_index=0)
+    s2.add_author("1741101", "Zoë Álvarez-Müller", citations=1500, h_index=14, papers=4)
     for i in range(5):
         github.add_repo(f"alice-lab/r{i}", 100 * i + 7, i)
     github.add_repo("Bob/Tool", 4321, 12)
@@ -70,6 +79,8 @@ def run_every_source(out: Path) -> None:
                 "scholar": {"id": demo_profile()["scholar_id"], "base_url": scholar.url, "page_delay_seconds": 0.0},
                 "github": {"api_url": github_url, "repos": ["bob/tool", "alice/old-name"], "users": ["alice-lab"]},
                 "huggingface": {"endpoint": hub_url, "models": ["lab/m"], "datasets": ["lab/d"]},
+                "openalex": {"endpoint": openalex_url, "authors": ["A5023888391", "0000-0002-1825-0097"]},
+                "semanticscholar": {"endpoint": s2_url, "authors": ["1741101"], "retries": 0},
                 "output": {"dir": str(out)},
                 "charts": {"repositories": True},
             }
@@ -79,6 +90,8 @@ def run_every_source(out: Path) -> None:
             del github.repos["alice-lab/r2"]  # gone from the listing
             partial = {"_id": "x", "id": "lab/m", "downloads": 6000, "likes": 41}
             hub.fail(lambda r: "models" in r.path, lambda r: json_response(partial))
+            openalex.add("A5023888391", "Zoë Álvarez-Müller", works=[125, 84, 1, 7], h_index=3, i10_index=2)
+            s2.fail(lambda r: True, *[lambda r: json_response({"message": "Internal Server Error"}, 500)] * 5)
             run(loaded, env={}, now=datetime(2026, 11, 21, 3, tzinfo=timezone.utc))
     finally:
         for server in servers:
