@@ -11,9 +11,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from helpers import scholar_config
 from scholar_fixtures import make_profile
 from statsbot.badges import Badge, count_badge
+from statsbot.config import parse_config
 from statsbot.runner import run
 
 SCHEMA = json.loads((Path(__file__).parent / "shields_endpoint.schema.json").read_text(encoding="utf-8"))
@@ -37,12 +37,26 @@ def test_the_schema_itself_rejects_what_shields_rejects():
     assert VALIDATOR.is_valid({"schemaVersion": 1, "label": "", "message": "1"})
 
 
-def test_every_badge_file_a_run_writes_passes_the_endpoint_schema(scholar_site, tmp_path):
+def test_every_badge_file_a_run_writes_passes_the_endpoint_schema(scholar_site, github_api, hub_api, openalex_api, s2_api, tmp_path):
     uid = "TestUser01AJ"
     scholar_site.add(make_profile(120, uid))
-    run(scholar_config(scholar_site.url, uid, tmp_path))
+    github_api.add_repo("alice/tool", 1234, 5)
+    hub_api.add("models", "lab/m", 5000, 40, 80_000)
+    openalex_api.add("A5023888391", "Zoë", works=[5, 0, 12], h_index=2, i10_index=1)
+    s2_api.add_author("1741101", "Zoë", citations=17, h_index=2, papers=4)
+    document = {
+        "scholar": {"id": uid, "base_url": scholar_site.url, "page_delay_seconds": 0.0},
+        "github": {"api_url": github_api.url, "repos": ["alice/tool"]},
+        "huggingface": {"endpoint": hub_api.url, "models": ["lab/m"]},
+        "openalex": {"endpoint": openalex_api.url, "authors": ["A5023888391"]},
+        "semanticscholar": {"endpoint": s2_api.url, "authors": ["1741101"]},
+        "output": {"dir": str(tmp_path)},
+    }
+    run(parse_config(document, path=None, env={}), env={})
     badge_files = sorted((tmp_path / "badges").rglob("*.json")) + [tmp_path / "gs_data_shieldsio.json"]
-    assert len(badge_files) == 3 + 120 + 1
+    # Scholar 3 + 120 papers; GitHub 2 + the total; the Hub 3; OpenAlex 4 + 3 works; Semantic Scholar 2 + 4 papers;
+    # the page's citations; AcadHomepage's badge
+    assert len(badge_files) == (3 + 120) + 3 + 3 + (4 + 3) + (2 + 4) + 1 + 1
     for path in badge_files:
         data = json.loads(path.read_text(encoding="utf-8"))
         errors = [e.message for e in VALIDATOR.iter_errors(data)]

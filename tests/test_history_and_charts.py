@@ -84,7 +84,7 @@ def test_citations_per_year_chart_and_scholar_history(scholar_site, tmp_path):
     assert set(profile["cites_per_year"]) <= texts
 
     assert path_points((tmp_path / f"charts/scholar/{UID}/citations.svg").read_bytes()) == 2
-    citations = [r["value"] for r in rows(tmp_path) if r["metric"] == "citations"]
+    citations = [r["value"] for r in rows(tmp_path) if r["metric"] == "citations" and r["source"] == "scholar"]
     assert citations == ["98765", "99000"]
 
 

@@ -155,8 +155,9 @@ def test_first_run_failure_writes_error_badges_and_no_profile_data(scholar_site,
     report = run(scholar_config(scholar_site.url, UID, tmp_path))
     assert report.results[0].status == "error"
     badges = [f"badges/scholar/{UID}/{name}.json" for name in ("citations", "h-index", "i10-index")]
-    assert sorted(snapshot(tmp_path)) == sorted(badges + ["history.csv", "stats.json"])  # no gs_data.json, no zeros
-    for path in badges:
+    # no gs_data.json, no zeros; the page's citations badge is an error badge too
+    assert sorted(snapshot(tmp_path)) == sorted([*badges, "badges/citations.json", "history.csv", "stats.json"])
+    for path in [*badges, "badges/citations.json"]:
         badge = json.loads((tmp_path / path).read_text(encoding="utf-8"))
         assert badge["isError"] is True and badge["message"] == "unavailable"
     stats = json.loads((tmp_path / "stats.json").read_text(encoding="utf-8"))
