@@ -297,36 +297,19 @@ def cmd_schedule(args: argparse.Namespace) -> int:
 
 
 def format_summary(report) -> str:  # type: ignore[no-untyped-def]
-    """Metric and value per item; a count instead of a list for sources with many items."""
+    """Each item's lines, as its source words them; a count instead of a list for result
+    sources with many items (their failures still listed)."""
     lines: list[str] = []
     by_source: dict[str, list] = {}
-    for result in report.results:
-        if result.source == "github_total" and result.status == "ok":
-            continue  # the "github total:" line below
-        by_source.setdefault(result.source, []).append(result)
-    for source, results in by_source.items():
-        failed = [r for r in results if r.status != "ok"]
-        if len(results) > SUMMARY_ITEMS:
-            lines.append(f"{source}: {len(results) - len(failed)} of {len(results)} ok")
-            lines.extend(_failure_line(r) for r in failed)
+    for result, item_lines in zip(report.results, report.summary, strict=True):
+        by_source.setdefault(result.source, []).append((result, item_lines))
+    for source, entries in by_source.items():
+        if len(entries) > SUMMARY_ITEMS:
+            failed = [item_lines for result, item_lines in entries if result.status != "ok"]
+            lines.append(f"{source}: {len(entries) - len(failed)} of {len(entries)} ok")
+            lines.extend(line for item_lines in failed for line in item_lines)
             continue
-        for result in results:
-            if result.status != "ok":
-                lines.append(_failure_line(result))
-            elif source == "scholar":
-                via = f" (via {result.extra['via']})" if result.extra.get("via") else ""
-                lines.append(f"{_title(result)}: ok{via}")
-                width = max((len(name) for name in result.metrics), default=0)
-                lines.extend(f"  {name:<{width}}  {value}" for name, value in result.metrics.items())
-            else:
-                metrics = ", ".join(f"{name} {value}" for name, value in result.metrics.items())
-                moved = f" (moved to {result.extra['moved_to']})" if result.extra.get("moved_to") else ""
-                lines.append(f"{_title(result)}: ok: {metrics}{moved}")
-    total = next((r for r in report.results if r.source == "github_total"), None)
-    if total is not None and total.status != "error":
-        every = total.metrics
-        kept = "" if total.status == "ok" else " (stale: includes last good values)"
-        lines.append(f"github total: {every['stars']} stars, {every['forks']} forks in {every['repositories']} repositories{kept}")
+        lines.extend(line for _, item_lines in entries for line in item_lines)
     if report.dry_run:
         lines.append("dry run: nothing written" + ("; would change:" if report.changes else "; nothing would change"))
         lines.extend(f"  {change}" for change in report.changes)
@@ -339,16 +322,6 @@ def format_summary(report) -> str:  # type: ignore[no-untyped-def]
 
 
 SUMMARY_ITEMS = 10
-
-
-def _title(result) -> str:  # type: ignore[no-untyped-def]
-    return f"{result.source} {result.item}" + (f" ({one_line(result.detail, 200)})" if result.detail else "")
-
-
-def _failure_line(result) -> str:  # type: ignore[no-untyped-def]
-    if result.status == "stale":
-        return f"{_title(result)}: STALE: {result.error} (values from {result.last_success_at} kept)"
-    return f"{_title(result)}: ERROR: {result.error} (no earlier value to keep)"
 
 
 def _tree(paths: Sequence[str], limit: int = 12) -> list[str]:

@@ -69,6 +69,7 @@ class RunReport(BaseModel):
     published: Any = None  # a publish.PublishResult when the run published
     publish_error: str | None = None  # why publishing failed (the output folder was written)
     before: dict[str, Any] = {}  # stats.json as published before this run
+    summary: list[list[str]] = []  # each result's lines for the summary on stdout, from its source
 
     @property
     def stale(self) -> list[ItemResult]:
@@ -129,7 +130,10 @@ def run(
     before = read_json(previous, STATS_FILE)
     before = before if isinstance(before, dict) else {}
     changes = describe_changes(before, stats)
-    report = dict(output_dir=out, results=fetched.results, changes=changes, totals=stats.get("totals", {}), before=before)
+    summary = [fetched.sources[name].summary(r) for name, output in fetched.outputs.items() for r in output.results]
+    report = dict(
+        output_dir=out, results=fetched.results, changes=changes, totals=stats.get("totals", {}), before=before, summary=summary
+    )
     if dry_run:
         return RunReport(**report, written=[], dry_run=True)
     written = write_files(out, files)

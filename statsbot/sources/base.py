@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from statsbot.deadline import Deadline
+from statsbot.errors import one_line
 from statsbot.results import ItemResult
 from statsbot.settings import ChartsConfig, RunConfig, Section
 from statsbot.snapshot import Snapshot
@@ -32,6 +33,17 @@ Files = dict[str, Any]  # relative path -> JSON data
 
 def item_key(source: str, item: str) -> str:
     return f"{source}:{item}"
+
+
+def title(result: ItemResult) -> str:
+    """How the summary names an item: ``scholar DhtAFkwAAAAJ (Zoë Álvarez-Müller)``."""
+    return f"{result.source} {result.item}" + (f" ({one_line(result.detail, 200)})" if result.detail else "")
+
+
+def failure_line(result: ItemResult) -> str:
+    if result.status == "stale":
+        return f"{title(result)}: STALE: {result.error} (values from {result.last_success_at} kept)"
+    return f"{title(result)}: ERROR: {result.error} (no earlier value to keep)"
 
 
 @dataclass
@@ -110,6 +122,15 @@ class Rendered(ABC):
     def series(self, charts: ChartsConfig) -> list[Series]:
         """The metrics over time it wants charted."""
         return []
+
+    def summary(self, result: ItemResult) -> list[str]:
+        """The item's lines in the run's summary on stdout (text from servers included as is:
+        the CLI keeps each line one line)."""
+        if result.status != "ok":
+            return [failure_line(result)]
+        metrics = ", ".join(f"{name} {value}" for name, value in result.metrics.items())
+        moved = f" (moved to {result.extra['moved_to']})" if result.extra.get("moved_to") else ""
+        return [f"{title(result)}: ok: {metrics}{moved}"]
 
     def charts(self, encoded: Mapping[str, bytes], previous: Snapshot) -> dict[str, bytes]:
         """Charts not drawn from history.csv (Scholar: citations per year)."""

@@ -55,7 +55,7 @@ from statsbot.settings import (
     validate_base_url,
     validate_name,
 )
-from statsbot.sources.base import FetchContext, Series, Source, SourceOutput, Totals
+from statsbot.sources.base import FetchContext, Series, Source, SourceOutput, Totals, failure_line
 
 log = logging.getLogger("statsbot.github")
 
@@ -546,6 +546,17 @@ class GitHubSource(Source):
         total = next((r for r in output.results if r.source == "github_total"), None)
         if total is not None and total.status != "error":
             stats["totals"] = {**stats.get("totals", {}), "github": dict(total.metrics)}
+
+    def summary(self, result: ItemResult) -> list[str]:
+        """The overall total as a sentence (and, when stale, after the STALE line that says why)."""
+        if result.source != "github_total":
+            return super().summary(result)
+        lines = [] if result.status == "ok" else [failure_line(result)]
+        if result.status != "error":
+            every = result.metrics
+            kept = "" if result.status == "ok" else " (stale: includes last good values)"
+            lines.append(f"github total: {every['stars']} stars, {every['forks']} forks in {every['repositories']} repositories{kept}")
+        return lines
 
     def series(self, charts: ChartsConfig) -> list[Series]:
         wanted = [

@@ -13,14 +13,7 @@ from statsbot.deadline import Deadline
 from statsbot.results import ItemResult, iso_utc
 from statsbot.settings import ChartsConfig
 from statsbot.snapshot import Snapshot
-from statsbot.sources.base import (
-    FetchContext,
-    Files,
-    Series,
-    Source,
-    SourceOutput,
-    item_key,
-)
+from statsbot.sources.base import FetchContext, Files, Series, Source, SourceOutput, item_key, title
 from statsbot.sources.scholar.config import SCHOLAR_ID_ENV, ScholarConfig
 from statsbot.sources.scholar.profile import ScholarProfile
 
@@ -125,6 +118,14 @@ class ScholarSource(Source):
         paths: dict[str, tuple[str, str | None]] = {f"{base}/{name}.json": (name, LOGO) for name in ("citations", "h-index", "i10-index")}
         paths.update({path: ("citations", LOGO) for path in previous.list(f"{base}/papers/")})
         return paths
+
+    def summary(self, result: ItemResult) -> list[str]:
+        """A profile's metrics one a line, and the fetcher that got them."""
+        if result.status != "ok":
+            return super().summary(result)
+        via = f" (via {result.extra['via']})" if result.extra.get("via") else ""
+        width = max((len(name) for name in result.metrics), default=0)
+        return [f"{title(result)}: ok{via}", *(f"  {name:<{width}}  {value}" for name, value in result.metrics.items())]
 
     def series(self, charts: ChartsConfig) -> list[Series]:
         uid = self.settings.id
