@@ -25,12 +25,15 @@ _LEFT_OUT = (".statsbot/", "charts/")
 
 
 def manifest(folder: Path) -> dict[str, str]:
-    """Path -> sha256 of the file's bytes with every timestamp replaced by <T>."""
+    """Path -> sha256 of the file's bytes with every timestamp replaced by <T>, and today's
+    UTC date (the day the demo's history rows carry) by <D>."""
+    today = datetime.now(timezone.utc).date().isoformat().encode()
     out = {}
     for path in sorted(folder.rglob("*")):
         relpath = str(path.relative_to(folder))
         if path.is_file() and not relpath.startswith(_LEFT_OUT):
-            out[relpath] = hashlib.sha256(_STAMP.sub(b"<T>", path.read_bytes())).hexdigest()
+            data = _STAMP.sub(b"<T>", path.read_bytes()).replace(today, b"<D>")
+            out[relpath] = hashlib.sha256(data).hexdigest()
     return out
 
 
