@@ -54,6 +54,26 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--allow-stale", action="store_true", help="exit 0, not 3, when some items are stale (not when one never had a good value)")
     run.set_defaults(handler=cmd_run)
 
+    fetch = commands.add_parser("fetch", parents=[common], help="only fetch, and write what every source answered to a results file")
+    _config_option(fetch)
+    fetch.add_argument("--results", metavar="FILE", required=True, help="the results file to write (for statsbot publish)")
+    fetch.add_argument("--output", metavar="DIR", help="where earlier values are read when there is no data branch")
+    fetch.add_argument("--branch", metavar="NAME", help="the data branch earlier values are read from (default: [publish] branch)")
+    fetch.set_defaults(handler=cmd_fetch)
+
+    publish = commands.add_parser("publish", parents=[common], help="settle, write and publish results files from statsbot fetch")
+    _config_option(publish)
+    publish.add_argument("--results", metavar="PATH", nargs="+", required=True, help="results files, or folders holding them")
+    publish.add_argument("--output", metavar="DIR", help="output folder (default: [output] dir, 'output')")
+    publishing = publish.add_mutually_exclusive_group()
+    publishing.add_argument("--no-push", action="store_true", help="commit to the local data branch, do not push")
+    publishing.add_argument("--no-publish", action="store_true", help="write the output folder only, no git")
+    publishing.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
+    publish.add_argument("--branch", metavar="NAME", help="the data branch (default: [publish] branch)")
+    publish.add_argument("--accept-drops", action="store_true", help="publish values that fell by more than max_drop_percent")
+    publish.add_argument("--allow-stale", action="store_true", help="exit 0, not 3, when some items are stale (not when one never had a good value)")
+    publish.set_defaults(handler=cmd_run)
+
     demo = commands.add_parser("demo", parents=[common], help="the whole pipeline offline, on bundled Scholar pages")
     demo.add_argument("--output", metavar="DIR", help="where to write (default: a new temporary folder)")
     demo.set_defaults(handler=cmd_demo)
@@ -137,37 +157,76 @@ def _only_retry_lines_from_urllib3(record: logging.LogRecord) -> bool:
     return True
 
 
-def cmd_run(args: argparse.Namespace) -> int:
-    from statsbot.actions import in_actions, write_actions_report
-    from statsbot.config import load_config
+def _publisher(args: argparse.Namespace, loaded, *, push: bool):  # type: ignore[no-untyped-def]
+    """The data branch's publisher (None outside a git repository), with --branch applied."""
     from statsbot.publish import Publisher, find_repository
-    from statsbot.runner import run
     from statsbot.settings import validate_branch
 
-    loaded = load_config(args.config)
-    loaded.require_sources()
     settings = loaded.config.publish
     if args.branch:
         try:
             settings = settings.model_copy(update={"branch": validate_branch(args.branch)})
         except ValueError as exc:
             raise ConfigError(f"--branch: {exc}") from None
-    publisher = None
-    if not args.no_publish:
-        repo = find_repository(settings, loaded.base_dir, Path.cwd())
-        if repo is None:
-            log.info("not in a git repository: writing the output folder only")
-        else:
-            github = loaded.config.github
-            publisher = Publisher(
-                settings, repo, os.environ, push=not args.no_push, api_url=github.api_url if github else None
-            )
+    repo = find_repository(settings, loaded.base_dir, Path.cwd())
+    if repo is None:
+        log.info("not in a git repository: earlier values come from the output folder, which is all that is written")
+        return None
+    github = loaded.config.github
+    return Publisher(settings, repo, os.environ, push=push, api_url=github.api_url if github else None)
+
+
+def cmd_fetch(args: argparse.Namespace) -> int:
+    """The fetch stage alone: every source's answers into a results file, nothing published."""
+    from statsbot.config import load_config
+    from statsbot.deadline import Deadline
+    from statsbot.redact import register_environment
+    from statsbot.runner import fetch_outputs
+    from statsbot.snapshot import FolderSnapshot
+    from statsbot.stages import write_results
+
+    loaded = load_config(args.config)
+    loaded.require_sources()
+    register_environment(os.environ)
+    results = Path(args.results)
+    if results.is_dir():
+        raise ConfigError(f"--results {args.results}: is a folder; name the file to write")
+    seconds = loaded.config.run.deadline_seconds
+    deadline = Deadline(seconds, name=f"the run's deadline of {seconds:g} s")
+    publisher = _publisher(args, loaded, push=False)
+    if publisher is not None:
+        publisher.use_deadline(deadline)
+    previous = publisher.snapshot() if publisher is not None else FolderSnapshot(Path(args.output) if args.output else loaded.output_dir)
+    outputs = fetch_outputs(loaded.config, previous, os.environ, deadline)
+    write_results(results, loaded.config, outputs)
+    for name, output in outputs.items():
+        ok = sum(1 for r in output.results if r.status == "ok")
+        print(console_line(f"{name}: {ok} of {len(output.results)} fetched"))
+    print(f"wrote {results} (publish it with: statsbot publish --results {results})")
+    return EXIT_OK
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    """`statsbot run`, and `statsbot publish` (the same, on results files instead of fetching)."""
+    from statsbot.actions import in_actions, write_actions_report
+    from statsbot.config import load_config
+    from statsbot.runner import configured_sources, run
+
+    loaded = load_config(args.config)
+    loaded.require_sources()
+    results = None
+    if getattr(args, "results", None):
+        from statsbot.stages import read_results, results_paths
+
+        results = read_results(results_paths(args.results), loaded.config, configured_sources(loaded.config))
+    publisher = None if args.no_publish else _publisher(args, loaded, push=not args.no_push)
     report = run(
         loaded,
         Path(args.output) if args.output else None,
         publisher=publisher,
         dry_run=args.dry_run,
         accept_drops=args.accept_drops,
+        results=results,
     )
     print(format_summary(report))
     if in_actions(os.environ) and not args.dry_run:

@@ -3,12 +3,15 @@ before, render the files, write them, and (with a publisher) commit them.
 
 The CLI is a thin shell over `run`. Stages:
 
-1. `fetch_sources`: every source at once, each within its own deadline and the run's.
-2. `settle`: per item, against the previous `stats.json`. A failed item with earlier
-   values becomes ``stale`` and keeps them; one that never had a value is ``error``;
-   a fresh value that fell by more than ``max_drop_percent`` is held back as ``stale``.
-   Then totals (`aggregates`): each GitHub user's and the overall sum, built from the
-   settled repositories under the same rules.
+1. `fetch_outputs`: every source at once, each within its own deadline and the run's.
+   Its answers can be written to a results file (`statsbot fetch`, `statsbot.stages`)
+   and settled later by another process (`statsbot publish`).
+2. `settle_outputs`: per item, against the previous `stats.json` (`settle`). A failed
+   item with earlier values becomes ``stale`` and keeps them; one that never had a value
+   is ``error``; a fresh value that fell by more than ``max_drop_percent`` is held back
+   as ``stale``. Then totals (`aggregates`): each GitHub user's and the overall sum,
+   built from the settled repositories under the same rules; and the page's citation
+   count (`headline`).
 3. `render`: the files, over a snapshot of earlier outputs (no network), so a push
    race can render again on the new tip.
 """
@@ -107,11 +110,14 @@ def run(
     dry_run: bool = False,
     accept_drops: bool = False,
     now: datetime | None = None,
+    results: Mapping[str, SourceOutput] | None = None,
 ) -> RunReport:
     """Fetch, settle, render, write the output folder and (with a `publish.Publisher`) commit.
 
     Earlier values come from the data branch when publishing, else from the output folder.
-    With `dry_run` nothing is written anywhere: the report lists what would change.
+    With `dry_run` nothing is written anywhere: the report lists what would change. With
+    `results` (what `statsbot fetch` recorded, see `statsbot.stages`) nothing is fetched:
+    those answers are settled and published as if this run had fetched them.
     """
     loaded.require_sources()
     env = os.environ if env is None else env
@@ -125,7 +131,11 @@ def run(
 
         check_output_dir(out, "--output" if output_dir is not None else f"{loaded.path or 'config'}: [output] dir")
     previous: Snapshot = publisher.snapshot() if publisher is not None else FolderSnapshot(out)
-    fetched = fetch_sources(loaded.config, previous, env, deadline, accept_drops=accept_drops, now=now)
+    if results is None:
+        outputs = fetch_outputs(loaded.config, previous, env, deadline)
+    else:
+        outputs = dict(results)
+    fetched = settle_outputs(loaded.config, outputs, previous, accept_drops=accept_drops, now=now)
     files, stats = render(fetched, previous)
     before = read_json(previous, STATS_FILE)
     before = before if isinstance(before, dict) else {}
@@ -153,17 +163,9 @@ def run(
 # ----------------------------------------------------------------------- fetching
 
 
-def fetch_sources(
-    config: Config,
-    previous: Snapshot,
-    env: Mapping[str, str],
-    deadline: Deadline,
-    *,
-    accept_drops: bool = False,
-    now: datetime | None = None,
-) -> Fetched:
-    """Every configured source at once, each within min(its deadline, what is left of the run's);
-    then each item settled, and each source's totals derived from its settled items."""
+def fetch_outputs(config: Config, previous: Snapshot, env: Mapping[str, str], deadline: Deadline) -> dict[str, SourceOutput]:
+    """The fetch stage: what every configured source answered, not yet settled (`statsbot
+    fetch` writes it to a results file; `statsbot publish` settles it)."""
     cache = load_cache(previous)
     published = read_json(previous, STATS_FILE)
     previous_stats = published if isinstance(published, dict) else {}
@@ -193,7 +195,22 @@ def fetch_sources(
                 outputs[name] = sources[name].failed(message)
     finally:
         pool.shutdown()
+    return outputs
 
+
+def settle_outputs(
+    config: Config,
+    outputs: dict[str, SourceOutput],
+    previous: Snapshot,
+    *,
+    accept_drops: bool = False,
+    now: datetime | None = None,
+) -> Fetched:
+    """The settle stage: each item against what was published (last-known-good, drop gate),
+    then each source's totals and the page's citation count from the settled items."""
+    published = read_json(previous, STATS_FILE)
+    previous_stats = published if isinstance(published, dict) else {}
+    sources = configured_sources(config)
     when = now or datetime.now(timezone.utc)
 
     def settle_one(result: ItemResult) -> ItemResult:
