@@ -15,11 +15,12 @@ import re
 import sys
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from statsbot.errors import ConfigError
+from statsbot.people import Person, check_unique, expand
 from statsbot.settings import (
     ChartsConfig,
     OutputConfig,
@@ -48,8 +49,9 @@ class _ConfigBase(Section):
 Config = create_model(
     "Config",
     __base__=_ConfigBase,
-    __doc__="The whole statsbot.toml: one optional section per source, then the run-wide sections.",
+    __doc__="The whole statsbot.toml: one optional section per source, `[[people]]`, then the run-wide sections.",
     **{cls.name: (cls.config_model | None, None) for cls in SOURCES},  # type: ignore[call-overload]
+    people=(Annotated[list[Person], AfterValidator(check_unique)], Field(default_factory=list)),  # type: ignore[valid-type]
     output=(OutputConfig, OutputConfig()),
     publish=(PublishConfig, PublishConfig()),
     run=(RunConfig, RunConfig()),
@@ -117,6 +119,9 @@ def parse_config(raw: Mapping[str, Any], *, path: Path | None, env: Mapping[str,
     """Validate a parsed TOML document, filling in what the environment provides."""
     data = {key: (dict(value) if isinstance(value, dict) else value) for key, value in raw.items()}
     from_env: dict[str, str] = {}  # "section.key" filled from the environment -> the variable
+    if data.get("people"):  # $GOOGLE_SCHOLAR_ID and the like fill the single-person case only
+        variables = {v.lstrip("$") for cls in SOURCES for v in cls.env_keys.values()}
+        env = {k: v for k, v in env.items() if k not in variables}
     for cls in SOURCES:
         section = data.get(cls.name)
         if section is not None and not isinstance(section, dict):
@@ -135,7 +140,7 @@ def parse_config(raw: Mapping[str, Any], *, path: Path | None, env: Mapping[str,
                     from_env[f"{cls.name}.{key}"] = variable
     where = str(path) if path else "config"
     try:
-        config = Config.model_validate(data)
+        config = Config.model_validate(expand(data))
     except ValidationError as exc:
         raise ConfigError(_format_errors(where, exc, from_env)) from None
     base_dir = path.parent if path else Path.cwd()
@@ -176,6 +181,8 @@ def _key(part: Any) -> str:
 def _allowed_keys(loc: tuple[Any, ...]) -> str:
     model: type[BaseModel] = Config
     for part in loc[:-1]:
+        if isinstance(part, int):  # an entry of a list of tables ([[people]])
+            continue
         field = model.model_fields.get(str(part))
         annotation = getattr(field, "annotation", None)
         candidates = [a for a in getattr(annotation, "__args__", (annotation,)) if isinstance(a, type)]

@@ -42,7 +42,7 @@ def test_unknown_key_is_named_with_the_allowed_ones(tmp_path):
 
 
 def test_unknown_section_is_named(tmp_path):
-    assert "scolar: unknown key (allowed: charts, github, huggingface, openalex, output, publish, run, scholar, semanticscholar)" in error_of(tmp_path, '[scolar]\nid = "x"\n')
+    assert "scolar: unknown key (allowed: charts, github, huggingface, openalex, output, people, publish, run, scholar, semanticscholar)" in error_of(tmp_path, '[scolar]\nid = "x"\n')
 
 
 def test_bad_scholar_id_is_named_before_any_request(tmp_path):

@@ -148,6 +148,15 @@ class Source(Rendered):
     secret_keys: ClassVar[Mapping[str, str]] = {}
     # Config keys the environment can fill -> the variable (named in that key's errors).
     env_keys: ClassVar[Mapping[str, str]] = {}
+    # `[[people]]`: the key a person's ids for this source go under (None: people have none
+    # here), its type (validated as the source's own ids are), and the list in this source's
+    # section that a person's ids join (`add_people`).
+    person_key: ClassVar[str | None] = None
+    # The keys of its section that name items (the rest are settings): a shard that does not
+    # fetch the single-person sections drops these and keeps the settings for its people.
+    item_keys: ClassVar[tuple[str, ...]] = ()
+    person_type: ClassVar[Any] = None
+    people_list: ClassVar[str] = ""
     # A person's citation count lives in the `citations` metric of its items (result source
     # `name`), for `badges/citations.json` and `[run] citations_from`.
     counts_citations: ClassVar[bool] = False
@@ -169,6 +178,28 @@ class Source(Rendered):
     def prepare(cls, section: dict[str, Any] | None, env: Mapping[str, str]) -> dict[str, Any] | None:
         """Its raw section before validation, with what the environment fills in (None: no section)."""
         return section
+
+    @classmethod
+    def add_people(cls, section: dict[str, Any] | None, ids: list[str]) -> dict[str, Any] | None:
+        """Its raw section with the people's ids (already validated) added to `people_list`,
+        each once; no section and no ids: still none."""
+        if not ids:
+            return section
+        section = dict(section or {})
+        listed = [str(v) for v in section.get(cls.people_list, []) if isinstance(v, str)]
+        seen = {v.lower() for v in listed}
+        added = []
+        for i in ids:
+            if i.lower() not in seen:
+                seen.add(i.lower())
+                added.append(i)
+        section[cls.people_list] = [*section.get(cls.people_list, []), *added]
+        return section
+
+    @classmethod
+    def person_items(cls, ids: list[str]) -> list[tuple[str, str]]:
+        """The items (result source, item) a person's ids for this source stand for."""
+        return [(cls.name, i) for i in ids]
 
     def describe(self, env: Mapping[str, str]) -> list[str]:
         """Lines for `statsbot check`: what it will fetch, from where, how (never a secret's value)."""

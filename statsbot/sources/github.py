@@ -463,6 +463,8 @@ class GitHubSource(Source):
     config_model = GitHubConfig
     wants = "[github] repos or users"
     secret_keys = {"token": "$GITHUB_TOKEN (or $GH_TOKEN)"}
+    person_key, person_type, people_list = "github", list[GitHubOwner], "users"  # a person's users or organisations
+    item_keys = ("repos", "users")
     gated = {"github": ("stars",)}
     case_insensitive = frozenset({"github", "github_users"})
     totals = frozenset(_TOTAL_BADGES)
@@ -474,6 +476,10 @@ class GitHubSource(Source):
         return bool(settings.repos or settings.users)
 
     activity = "fetching GitHub repositories"
+
+    @classmethod
+    def person_items(cls, ids: list[str]) -> list[tuple[str, str]]:
+        return [("github_users", login) for login in ids]
 
     def describe(self, env: Mapping[str, str]) -> list[str]:
         s = self.settings

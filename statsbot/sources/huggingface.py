@@ -219,6 +219,8 @@ class HuggingFaceSource(Source):
     config_model = HuggingFaceConfig
     wants = "[huggingface] models or datasets"
     secret_keys = {"token": "$HF_TOKEN"}
+    person_key, person_type, people_list = "huggingface", list[HuggingFaceRepo], "models"
+    item_keys = ("models", "datasets")
     gated = {"huggingface": ("downloads_all_time",)}  # monthly downloads rise and fall: not gated
     settings: HuggingFaceConfig
     activity = "fetching Hugging Face repositories"

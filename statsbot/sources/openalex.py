@@ -388,6 +388,8 @@ class OpenAlexSource(Source):
     config_model = OpenAlexConfig
     wants = "[openalex] authors"
     secret_keys = {"api_key": f"${API_KEY_ENV}"}
+    person_key, person_type, people_list = "openalex", list[OpenAlexAuthor], "authors"
+    item_keys = ("authors",)
     # Citations and works only grow in normal life; a large fall is more likely OpenAlex
     # splitting the author than the truth. The h- and i10-index follow citations.
     gated = {"openalex": ("citations", "works")}

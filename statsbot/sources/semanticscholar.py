@@ -446,6 +446,8 @@ class SemanticScholarSource(Source):
     config_model = SemanticScholarConfig
     wants = "[semanticscholar] authors"
     secret_keys = {"api_key": f"${KEY_ENV}"}
+    person_key, person_type, people_list = "semanticscholar", list[AuthorId], "authors"
+    item_keys = ("authors",)
     gated = {SOURCE: ("citations", "papers")}
     counts_citations = True
     activity = "fetching Semantic Scholar authors"

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
+from typing import Annotated, Literal
 from urllib.parse import parse_qs, urlsplit
 
-from pydantic import Field, field_validator
+from pydantic import AfterValidator, Field, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
 from statsbot.settings import (
     Section,
@@ -66,10 +67,23 @@ def _scholar_id_from_url(value: str) -> str:
 
 
 
-class ScholarConfig(Section):
-    """``[scholar]``: one Google Scholar profile."""
+ScholarId = Annotated[str, AfterValidator(validate_scholar_id)]
 
-    id: str
+
+def _require_id(value: str | None, info: ValidationInfo) -> str | None:
+    if value is None:
+        if not info.data.get("profiles"):
+            raise PydanticCustomError("missing", "Field required")
+        return None
+    return validate_scholar_id(value)
+
+
+class ScholarConfig(Section):
+    """``[scholar]``: the page owner's Google Scholar profile (`id`: gs_data.json and its
+    badges), and more profiles with badges only (`profiles`, which `[[people]]` fills)."""
+
+    profiles: list[ScholarId] = []  # before `id`: a config of people alone needs no `id`
+    id: str | None = Field(None, validate_default=True)
     base_url: str = DEFAULT_SCHOLAR_BASE_URL
     timeout_seconds: float = Field(30.0, gt=0, le=600)
     deadline_seconds: float = Field(120.0, gt=0, le=3600)
@@ -86,6 +100,13 @@ class ScholarConfig(Section):
     _check_proxy = field_validator("proxy")(classmethod(lambda cls, v: None if v is None else validate_proxy_url(v)))
     _check_scraperapi = field_validator("scraperapi_url")(classmethod(lambda cls, v: validate_base_url(v)))
     _check_serpapi = field_validator("serpapi_url")(classmethod(lambda cls, v: validate_base_url(v)))
-    _check_id = field_validator("id")(classmethod(lambda cls, v: validate_scholar_id(v)))
+    _check_id = field_validator("id")(classmethod(lambda cls, v, info: _require_id(v, info)))
+    _check_profiles = field_validator("profiles")(classmethod(lambda cls, v: unique(v, "profile")))
+
+    @property
+    def all_ids(self) -> list[str]:
+        """Every profile to fetch: the owner's first, then the others (each once)."""
+        ids = [self.id] if self.id else []
+        return ids + [p for p in self.profiles if p != self.id]
     _check_base = field_validator("base_url")(classmethod(lambda cls, v: validate_base_url(v)))
 

@@ -1,21 +1,25 @@
-"""Google Scholar as a source: one profile, its files (AcadHomepage's and the badges), its charts."""
+"""Google Scholar as a source: the page owner's profile (AcadHomepage's files, badges,
+charts) and, for a lab, more profiles (badges and stats), fetched one after another."""
 
 from __future__ import annotations
 
 import json
 import logging
+import random
+import time
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
 from statsbot.badges import count_badge
 from statsbot.deadline import Deadline
+from statsbot.errors import DeadlineExceeded, one_line
 from statsbot.results import ItemResult, iso_utc
 from statsbot.settings import ChartsConfig
 from statsbot.snapshot import Snapshot
 from statsbot.sources.base import FetchContext, Files, Series, Source, SourceOutput, item_key, title
-from statsbot.sources.scholar.config import SCHOLAR_ID_ENV, ScholarConfig
-from statsbot.sources.scholar.profile import ScholarProfile
+from statsbot.sources.scholar.config import SCHOLAR_ID_ENV, ScholarConfig, ScholarId
+from statsbot.sources.scholar.profile import ScholarError, ScholarProfile
 
 log = logging.getLogger("statsbot")
 
@@ -24,13 +28,15 @@ SHIELDS_FILE = "gs_data_shieldsio.json"
 LOGO = "googlescholar"
 
 
-def scholar_files(profile: ScholarProfile) -> Files:
-    """AcadHomepage's two files plus the profile's badges."""
+def scholar_files(profile: ScholarProfile, *, owner: bool = True) -> Files:
+    """The profile's badges, and for the page's owner AcadHomepage's two files."""
     metrics = profile.metrics
     base = f"badges/scholar/{profile.scholar_id}"
-    files: Files = {
-        GS_DATA_FILE: {**profile.gs_data, "updated": str(profile.fetched_at)},
-        SHIELDS_FILE: {"schemaVersion": 1, "label": "citations", "message": str(metrics.citations)},
+    files: Files = {}
+    if owner:
+        files[GS_DATA_FILE] = {**profile.gs_data, "updated": str(profile.fetched_at)}
+        files[SHIELDS_FILE] = {"schemaVersion": 1, "label": "citations", "message": str(metrics.citations)}
+    files |= {
         f"{base}/citations.json": count_badge("citations", metrics.citations, logo=LOGO).to_json(),
         f"{base}/h-index.json": count_badge("h-index", metrics.h_index, logo=LOGO).to_json(),
         f"{base}/i10-index.json": count_badge("i10-index", metrics.i10_index, logo=LOGO).to_json(),
@@ -58,6 +64,8 @@ class ScholarSource(Source):
     config_model = ScholarConfig
     wants = f"[scholar] id (or ${SCHOLAR_ID_ENV})"
     env_keys = {"id": f"${SCHOLAR_ID_ENV}"}
+    person_key, person_type, people_list = "scholar", ScholarId, "profiles"  # one profile a person
+    item_keys = ("id", "profiles")
     gated = {"scholar": ("citations", "publications")}
     settings: ScholarConfig
 
@@ -73,40 +81,70 @@ class ScholarSource(Source):
         from statsbot.sources.scholar.chain import describe_fetchers
 
         s = self.settings
+        others = [p for p in s.all_ids if p != s.id]
+        what = f"profile {s.id}" if s.id else ""
+        if others:
+            what += (" and " if what else "") + f"{len(others)} more profile{'s' if len(others) > 1 else ''} (badges only)"
         return [
-            f"scholar: profile {s.id} from {s.base_url} "
+            f"scholar: {what} from {s.base_url} "
             f"(timeout {s.timeout_seconds:g} s, {s.retries} retries, deadline {s.deadline_seconds:g} s)",
             f"scholar fetchers, in order: {describe_fetchers(s, env)}",
         ]
 
     @property
     def activity(self) -> str:
-        return f"fetching Scholar profile {self.settings.id}"
+        ids = self.settings.all_ids
+        return f"fetching Scholar profile {ids[0]}" if len(ids) == 1 else f"fetching {len(ids)} Scholar profiles"
 
     def fetch(self, context: FetchContext, deadline: Deadline) -> SourceOutput:
+        """Each profile in turn, a pause (`page_delay_seconds`, jittered) between two. The
+        first block ends the fetch: the profiles after it are left for the next run (their
+        published values kept) rather than burning this IP address further."""
         from statsbot.sources.scholar.chain import fetch_profile
+        from statsbot.sources.scholar.profile import ScholarBlocked
 
         settings = self.settings
-        published = published_at(context.published.get(settings.id))
-        profile = fetch_profile(settings, deadline, env=context.env, published_at=published)
-        log.info(
-            "scholar %s: %d publications in %d requests (via %s)",
-            settings.id, profile.metrics.publications, profile.requests, profile.via,
-        )
-        result = ItemResult(
-            source="scholar",
-            item=settings.id,
-            status="ok",
-            fetched_at=iso_utc(profile.fetched_at),
-            metrics=profile.metrics.model_dump(),
-            detail=profile.name,
-            extra={"via": profile.via},
-        )
-        return SourceOutput(results=[result], files={item_key("scholar", settings.id): scholar_files(profile)})
+        ids = settings.all_ids
+        output = SourceOutput()
+        blocked: str | None = None
+        for index, uid in enumerate(ids):
+            if blocked is not None:
+                output.results.append(self._error(uid, f"not fetched: {blocked}; left for the next run"))
+                continue
+            if index:
+                pause = min(settings.page_delay_seconds * random.uniform(0.5, 1.5), max(0.0, deadline.remaining() - 1.0))
+                if pause > 0:
+                    time.sleep(pause)
+            try:
+                one = settings.model_copy(update={"id": uid})
+                profile = fetch_profile(one, deadline, env=context.env, published_at=published_at(context.published.get(uid)))
+            except ScholarBlocked as exc:
+                message = one_line(str(exc))
+                output.results.append(self._error(uid, message))
+                if len(ids) > 1:
+                    blocked = f"Scholar blocked this runner at profile {uid}"
+                continue
+            except (ScholarError, DeadlineExceeded) as exc:
+                output.results.append(self._error(uid, one_line(str(exc))))
+                if isinstance(exc, DeadlineExceeded) or deadline.expired():
+                    blocked = f"the Scholar deadline was reached at profile {uid}"
+                continue
+            log.info(
+                "scholar %s: %d publications in %d requests (via %s)", uid, profile.metrics.publications, profile.requests, profile.via,
+            )
+            output.results.append(ItemResult(
+                source="scholar", item=uid, status="ok", fetched_at=iso_utc(profile.fetched_at),
+                metrics=profile.metrics.model_dump(), detail=profile.name, extra={"via": profile.via},
+            ))
+            output.files[item_key("scholar", uid)] = scholar_files(profile, owner=uid == settings.id)
+        return output
+
+    def _error(self, uid: str, message: str) -> ItemResult:
+        log.error("scholar %s: %s", uid, message)
+        return ItemResult(source="scholar", item=uid, status="error", error=message)
 
     def failed(self, message: str) -> SourceOutput:
-        log.error("scholar %s: %s", self.settings.id, message)
-        return SourceOutput(results=[ItemResult(source="scholar", item=self.settings.id, status="error", error=message)])
+        return SourceOutput(results=[self._error(uid, message) for uid in self.settings.all_ids])
 
     def files(self, result: ItemResult, output: SourceOutput, *, grey: bool = False) -> Files | None:
         if result.status != "ok":
@@ -128,15 +166,17 @@ class ScholarSource(Source):
         return [f"{title(result)}: ok{via}", *(f"  {name:<{width}}  {value}" for name, value in result.metrics.items())]
 
     def series(self, charts: ChartsConfig) -> list[Series]:
-        uid = self.settings.id
         return [
             Series("scholar", uid, metric, f"charts/scholar/{uid}/{name}.svg", f"{name} ({uid})")
+            for uid in self.settings.all_ids
             for metric, name in (("citations", "citations"), ("h_index", "h-index"), ("i10_index", "i10-index"))
         ]
 
     def charts(self, encoded: Mapping[str, bytes], previous: Snapshot) -> dict[str, bytes]:
-        """Citations per year, from gs_data.json; the published chart is kept when the data did not change."""
+        """The owner's citations per year, from gs_data.json; the published chart is kept when the data did not change."""
         uid = self.settings.id
+        if uid is None:
+            return {}
         data = encoded.get(GS_DATA_FILE)
         per_year = (json.loads(data).get("cites_per_year") if data else None) or {}
         if not isinstance(per_year, dict) or not per_year:
