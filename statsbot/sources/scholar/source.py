@@ -84,7 +84,8 @@ class ScholarSource(Source):
         others = [p for p in s.all_ids if p != s.id]
         what = f"profile {s.id}" if s.id else ""
         if others:
-            what += (" and " if what else "") + f"{len(others)} more profile{'s' if len(others) > 1 else ''} (badges only)"
+            count = f"{len(others)} {'more ' if s.id else ''}profile{'s' if len(others) > 1 else ''}"
+            what += (" and " if what else "") + f"{count} (badges only)"
         return [
             f"scholar: {what} from {s.base_url} "
             f"(timeout {s.timeout_seconds:g} s, {s.retries} retries, deadline {s.deadline_seconds:g} s)",
