@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 from statsbot.errors import console_line, one_line
-from statsbot.sources import TOTALS
+from statsbot.derived import TOTALS
 
 SUMMARY_ROWS = 300
 

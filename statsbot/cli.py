@@ -57,9 +57,15 @@ def build_parser() -> argparse.ArgumentParser:
     fetch = commands.add_parser("fetch", parents=[common], help="only fetch, and write what every source answered to a results file")
     _config_option(fetch)
     fetch.add_argument("--results", metavar="FILE", required=True, help="the results file to write (for statsbot publish)")
+    fetch.add_argument("--shard", metavar="I/N", help="fetch only shard I of N of the people (see statsbot plan); default: everything")
     fetch.add_argument("--output", metavar="DIR", help="where earlier values are read when there is no data branch")
     fetch.add_argument("--branch", metavar="NAME", help="the data branch earlier values are read from (default: [publish] branch)")
     fetch.set_defaults(handler=cmd_fetch)
+
+    plan = commands.add_parser("plan", parents=[common], help="split the people into shards: a GitHub Actions matrix for statsbot fetch --shard")
+    _config_option(plan)
+    plan.add_argument("--shards", metavar="N", required=True, help="how many shards (fetch jobs), 1 to 256")
+    plan.set_defaults(handler=cmd_plan)
 
     publish = commands.add_parser("publish", parents=[common], help="settle, write and publish results files from statsbot fetch")
     _config_option(publish)
@@ -86,6 +92,11 @@ def build_parser() -> argparse.ArgumentParser:
     init.add_argument("--scholar-id", metavar="ID", help="your Google Scholar id (else the GOOGLE_SCHOLAR_ID secret)")
     init.add_argument("--repo", metavar="OWNER/NAME", help="this homepage's GitHub repository (default: from _config.yml)")
     init.add_argument("--force", action="store_true", help="replace files that exist")
+    init.add_argument(
+        "--lab",
+        action="store_true",
+        help="for a lab: statsbot.toml with [[people]] examples, and a workflow that fetches them on several runners at once",
+    )
     init.add_argument(
         "--fetcher",
         action="extend",
@@ -182,23 +193,35 @@ def cmd_fetch(args: argparse.Namespace) -> int:
     from statsbot.deadline import Deadline
     from statsbot.redact import register_environment
     from statsbot.runner import fetch_outputs
+    from statsbot.shards import parse_shard, plan_units, shard_config
     from statsbot.snapshot import FolderSnapshot
     from statsbot.stages import write_results
 
+    shard = None
+    if args.shard is not None:
+        try:
+            shard = parse_shard(args.shard)
+        except ValueError as exc:
+            raise ConfigError(f"--shard: {exc}") from None
     loaded = load_config(args.config)
     loaded.require_sources()
     register_environment(os.environ)
     results = Path(args.results)
     if results.is_dir():
         raise ConfigError(f"--results {args.results}: is a folder; name the file to write")
+    if shard is None:
+        fetching, units = loaded, plan_units(loaded)
+    else:
+        fetching, units = shard_config(loaded, shard, os.environ)
+        print(console_line(f"shard {shard}: " + (", ".join(units) if units else "nothing to fetch (no unit of this config falls in it)")))
     seconds = loaded.config.run.deadline_seconds
     deadline = Deadline(seconds, name=f"the run's deadline of {seconds:g} s")
     publisher = _publisher(args, loaded, push=False)
     if publisher is not None:
         publisher.use_deadline(deadline)
     previous = publisher.snapshot() if publisher is not None else FolderSnapshot(Path(args.output) if args.output else loaded.output_dir)
-    outputs = fetch_outputs(loaded.config, previous, os.environ, deadline)
-    write_results(results, loaded.config, outputs)
+    outputs = fetch_outputs(fetching.config, previous, os.environ, deadline)
+    write_results(results, loaded.config, outputs, shard=None if shard is None else str(shard), units=units)
     for name, output in outputs.items():
         ok = sum(1 for r in output.results if r.status == "ok")
         print(console_line(f"{name}: {ok} of {len(output.results)} fetched"))
@@ -216,9 +239,12 @@ def cmd_run(args: argparse.Namespace) -> int:
     loaded.require_sources()
     results = None
     if getattr(args, "results", None):
+        from statsbot.shards import plan_units
         from statsbot.stages import read_results, results_paths
 
-        results = read_results(results_paths(args.results), loaded.config, configured_sources(loaded.config))
+        results = read_results(
+            results_paths(args.results), loaded.config, configured_sources(loaded.config), units=plan_units(loaded)
+        )
     publisher = None if args.no_publish else _publisher(args, loaded, push=not args.no_push)
     report = run(
         loaded,
@@ -237,7 +263,7 @@ def cmd_run(args: argparse.Namespace) -> int:
         return EXIT_FAILURE
     if report.stale and not args.allow_stale:
         return EXIT_STALE
-    from statsbot.sources import TOTALS
+    from statsbot.derived import TOTALS
 
     # A total (the page's citations, a GitHub sum) never fetched because an item was not: the item is named.
     never = [r for r in report.stale if r.status == "error" and r.source not in TOTALS]
@@ -251,6 +277,30 @@ def cmd_run(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_STALE
+    return EXIT_OK
+
+
+def cmd_plan(args: argparse.Namespace) -> int:
+    """The shards as one line of JSON for a GitHub Actions matrix (``{"shard": ["1/N", ...]}``),
+    and each shard's units on stderr."""
+    import json
+
+    from statsbot.config import load_config
+    from statsbot.shards import assign, check_count, matrix, plan_units
+
+    try:
+        count = check_count(int(args.shards))
+    except ValueError as exc:
+        text = str(exc) if str(args.shards).strip().lstrip("-").isdigit() else f"must be a whole number, got {args.shards!r}"
+        raise ConfigError(f"--shards: {text}") from None
+    loaded = load_config(args.config)
+    loaded.require_sources()
+    units = plan_units(loaded)
+    plan = assign(units, count)
+    for index in range(1, count + 1):
+        held = [unit for unit in units if plan[unit] == index]
+        log.info("%s", console_line(f"shard {index}/{count}: " + (", ".join(held) if held else "nothing to fetch")))
+    print(json.dumps(matrix(count), separators=(",", ":")))
     return EXIT_OK
 
 
@@ -293,7 +343,7 @@ def cmd_init(args: argparse.Namespace) -> int:
     if repo is None:
         done = subprocess.run(["git", "remote", "get-url", "origin"], cwd=cwd, capture_output=True, text=True, timeout=30)
         repo = repository_from_remote_url(done.stdout) if done.returncode == 0 else None
-    result = init(cwd, scholar_id=args.scholar_id, repo=args.repo, force=args.force, fetchers=args.fetcher)
+    result = init(cwd, scholar_id=args.scholar_id, repo=args.repo, force=args.force, fetchers=args.fetcher, lab=args.lab)
     if result.repository is None and repo:
         result.repository = repo
     print("\n".join(result.lines()))

@@ -22,7 +22,7 @@ It follows the rules of any item (see README, "What statsbot promises"):
 from __future__ import annotations
 
 import logging
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Collection, Mapping
 
 from statsbot.badges import STALE_COLOR, count_badge
 from statsbot.results import ItemResult
@@ -80,10 +80,17 @@ def derive(
     previous_stats: Mapping[str, Any],
     settle: Callable[[ItemResult], ItemResult],
     rules: RunConfig,
+    exclude: Collection[tuple[str, str]] = (),
 ) -> tuple[PageCitations, SourceOutput] | None:
-    """The `citations all` item, settled, from the settled items of the counting sources;
-    None when no configured source in `rules.citations_from` counts citations."""
-    counting = [name for name in rules.citations_from if name in sources and sources[name].counts_citations]
+    """The `citations all` item, settled, from the settled items of the counting sources
+    (those in `exclude`, a lab's members, left out: they count in group.json); None when
+    no configured source in `rules.citations_from` counts citations for the page's owner."""
+    mine = {
+        name: [r for r in outputs[name].results if r.source == name and (r.source, r.item) not in exclude]
+        for name in rules.citations_from
+        if name in sources and sources[name].counts_citations
+    }
+    counting = [name for name, items in mine.items() if items]
     if not counting:
         return None
     page = PageCitations({name: sources[name] for name in counting})
@@ -93,9 +100,7 @@ def derive(
 
     problems = []
     for name in counting:
-        items = [r for r in outputs[name].results if r.source == name]
-        if not items:
-            continue
+        items = mine[name]
         stale = [r for r in items if METRIC not in r.fresh_metrics()]
         if stale:
             problems.append(f"{name}: {stale[0].error or 'no fresh count'}")
@@ -115,8 +120,8 @@ def derive(
     settled = settle(ItemResult(source=RESULT_SOURCE, item=ITEM, status="error", error=error))
     if settled.status == "error":  # nothing published before: the first source with kept values
         for name in counting:
-            items = [r for r in outputs[name].results if r.source == name]
-            if items and all(METRIC in r.metrics for r in items):
+            items = mine[name]
+            if all(METRIC in r.metrics for r in items):
                 settled = ItemResult(
                     source=RESULT_SOURCE, item=ITEM, status="stale", error=error, metrics={METRIC: sum(r.metrics[METRIC] for r in items)},
                     fetched_at=min(r.fetched_at or "" for r in items) or None,

@@ -49,6 +49,7 @@ class InitResult:
     scholar_id: str | None = None
     ignored_output: bool = False
     fetchers: list[str] = field(default_factory=list)  # paid Scholar fetchers added by --fetcher
+    lab: bool = False  # --lab: [[people]] and the sharded workflow
 
     def lines(self) -> list[str]:
         out = [f"wrote {path}" for path in self.written]
@@ -65,6 +66,8 @@ class InitResult:
         out.append("")
         out.append("Next steps:")
         step = 1
+        if self.lab:
+            return out + self._lab_steps(repo)
         if not self.scholar_id:
             out.append(
                 f"  {step}. Add the secret GOOGLE_SCHOLAR_ID (the part after user= in your Scholar profile URL) at "
@@ -89,6 +92,36 @@ class InitResult:
             f"  {step + 1}. Run the workflow once: https://github.com/{repo}/actions/workflows/statsbot.yml (Run workflow)."
         )
         out.append(f"  {step + 2}. Then `statsbot badges` prints the badge snippets for your pages.")
+        return out
+
+    def _lab_steps(self, repo: str) -> list[str]:
+        secrets = f"https://github.com/{repo}/settings/secrets/actions"
+        out = [
+            f"  1. Add one [[people]] entry per person to {CONFIG_PATH} (a name, then their ids: scholar = \"...\", "
+            "github = [...], ...; the file has two examples to copy). `statsbot check` shows what will be fetched.",
+            f"  2. Optional secrets, at {secrets}: OPENALEX_API_KEY (free, for openalex ids) and S2_API_KEY "
+            "(for semanticscholar ids). GOOGLE_SCHOLAR_ID is not used: each person's Scholar id is in the file.",
+        ]
+        step = 3
+        if self.fetchers and CONFIG_PATH in self.kept:
+            names = ", ".join(f'"{name}"' for name in ("direct", *self.fetchers))
+            out.append(f"  {step}. Add fetchers = [{names}] under [scholar] in your {CONFIG_PATH} (it was kept as it was).")
+            step += 1
+        for name in self.fetchers:
+            paid = PAID_FETCHERS[name]
+            out.append(
+                f"  {step}. Add the secret {paid['secret']} ({paid['where']}) at {secrets}: when Scholar blocks a "
+                f"runner, statsbot fetches that runner's profiles through {name}. Cost, for each person: {paid['cost']}."
+            )
+            step += 1
+        out += [
+            f"  {step}. Choose SHARDS near the top of {WORKFLOW_PATH}: each shard is its own runner, so its own IP "
+            "address. A day costs ceil(P/100) Scholar requests for a profile of P papers, summed over the people "
+            "and split over the shards (the workflow's comments have an example).",
+            f"  {step + 1}. Commit and push {CONFIG_PATH} and {WORKFLOW_PATH}.",
+            f"  {step + 2}. Run the workflow once: https://github.com/{repo}/actions/workflows/statsbot.yml (Run workflow).",
+            f"  {step + 3}. Then `statsbot badges` prints every person's badge snippets.",
+        ]
         return out
 
 
@@ -124,6 +157,24 @@ def config_text(scholar_id: str | None, repository: str | None, fetchers: Sequen
     return template("statsbot.toml").replace("{scholar_id_line}", id_line).replace("{owner}", owner)
 
 
+def lab_config_text(fetchers: Sequence[str] = ()) -> str:
+    """statsbot.toml for a lab: two [[people]] examples (commented); [scholar] set only for paid fetchers."""
+    if fetchers:
+        names = ", ".join(f'"{name}"' for name in ("direct", *fetchers))
+        keys = " and ".join(f"${PAID_FETCHERS[name]['secret']}" for name in fetchers)
+        lines = (
+            "[scholar]                          # settings for every person's Scholar profile\n"
+            f"fetchers = [{names}]  # tried in order until one gets a profile; key{'s' if len(fetchers) > 1 else ''}: {keys} (a secret)\n"
+            "# min_interval_hours = 20         # paid fetchers are not called again this soon after a profile's last good fetch"
+        )
+    else:
+        lines = (
+            "# [scholar]                        # settings for every person's Scholar profile\n"
+            '# fetchers = ["direct", "serpapi"]  # when Scholar blocks a runner: secret SERPAPI_API_KEY (or "scraperapi": SCRAPER_API_KEY)'
+        )
+    return template("lab.toml").replace("{scholar_lines}", lines)
+
+
 def init(
     directory: Path,
     *,
@@ -131,7 +182,10 @@ def init(
     repo: str | None = None,
     force: bool = False,
     fetchers: Sequence[str] = (),
+    lab: bool = False,
 ) -> InitResult:
+    if lab and scholar_id:
+        raise ConfigError("--scholar-id: not with --lab (each person's Scholar id goes in their [[people]] entry)")
     unknown = [name for name in fetchers if name not in PAID_FETCHERS]
     if unknown:
         raise ConfigError(f"--fetcher: unknown fetcher {unknown[0]!r} (choose from {', '.join(PAID_FETCHERS)})")
@@ -143,13 +197,13 @@ def init(
             except ValueError as exc:
                 raise ConfigError(f"{flag}: {exc}") from None
     scholar_id = validate_scholar_id(scholar_id) if scholar_id else None  # a profile URL becomes its id
-    result = InitResult(scholar_id=scholar_id, fetchers=fetchers)
+    result = InitResult(scholar_id=scholar_id, fetchers=fetchers, lab=lab)
     result.repository = repo or repository_from_site(directory)
     if (directory / ACADHOMEPAGE_CRAWLER).is_file():
         result.replaces = ACADHOMEPAGE_CRAWLER
     wanted = {
-        CONFIG_PATH: config_text(scholar_id, result.repository, fetchers),
-        WORKFLOW_PATH: template("workflow.yml"),
+        CONFIG_PATH: lab_config_text(fetchers) if lab else config_text(scholar_id, result.repository, fetchers),
+        WORKFLOW_PATH: template("lab.yml" if lab else "workflow.yml"),
     }
     for relpath, text in wanted.items():
         path = directory / relpath

@@ -28,13 +28,14 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from statsbot import headline, history
+from statsbot import group, headline, history
 from statsbot.badges import STALE_COLOR
 from statsbot.cache import CACHE_FILE, cache_document, load_cache, section
 from statsbot.config import Config, LoadedConfig
 from statsbot.deadline import DaemonPool, Deadline, call_with_deadline
 from statsbot.errors import SourceError, one_line
 from statsbot.gate import too_far
+from statsbot.people import by_person
 from statsbot.outputs import (
     STATS_FILE,
     Files,
@@ -221,9 +222,13 @@ def settle_outputs(
         output.results = [settle_one(r) for r in output.results]
         sources[name].derive(output, totals)
     rendered: dict[str, Rendered] = dict(sources)
-    page = headline.derive(sources, outputs, previous_stats, settle_one, config.run)
+    theirs = {item for items in by_person(config).values() for item in items}  # a lab's members count in group.json
+    page = headline.derive(sources, outputs, previous_stats, settle_one, config.run, exclude=theirs)
     if page is not None:
         rendered[page[0].name], outputs[page[0].name] = page
+    lab = group.derive(config, sources, outputs, previous, previous_stats, when)  # group.json, with [[people]]
+    if lab is not None:
+        rendered[lab[0].name], outputs[lab[0].name] = lab
     return Fetched(config=config, sources=rendered, outputs=outputs, now=when)
 
 

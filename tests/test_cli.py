@@ -57,8 +57,8 @@ def test_run_prints_a_summary_and_exits_0(scholar_site, tmp_path):
     assert lines[0] == f"scholar {UID} (Zoë Ñúñez-Øberg): ok (via direct)"
     assert "  citations     98765" in lines and "  publications  30" in lines
     written = [p for p in (tmp_path / "output").rglob("*") if p.is_file()]
-    # data, paper and profile badges, the page's citations badge, history, 4 charts and the page's citations chart
-    assert len(written) == 3 + 30 + 3 + 1 + 1 + 4 + 1
+    # data, paper and profile badges, the papers data, the page's citations badge, history, 4 charts and the page's citations chart
+    assert len(written) == 3 + 30 + 3 + 1 + 1 + 1 + 4 + 1
     assert lines[-1] == f"wrote {len(written)} changed files to {(tmp_path / 'output').resolve()}"
     assert "INFO: scholar" in result.stderr  # logs go to stderr, never to stdout
     assert "INFO" not in result.stdout

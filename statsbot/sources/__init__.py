@@ -5,7 +5,6 @@ Adding a source is one new module that implements `Source`, its tests, and a lin
 
 from __future__ import annotations
 
-from statsbot.headline import PageCitations
 from statsbot.sources.base import Source
 from statsbot.sources.github import GitHubSource
 from statsbot.sources.huggingface import HuggingFaceSource
@@ -18,5 +17,4 @@ SOURCES: tuple[type[Source], ...] = (ScholarSource, GitHubSource, HuggingFaceSou
 # What the pipeline needs to know about result sources (ItemResult.source), from every source.
 GATED: dict[str, tuple[str, ...]] = {name: metrics for cls in SOURCES for name, metrics in cls.gated.items()}
 CASE_INSENSITIVE: frozenset[str] = frozenset().union(*(cls.case_insensitive for cls in SOURCES))
-# ... with the citation count for the page, derived across sources (statsbot.headline).
-TOTALS: frozenset[str] = PageCitations.totals.union(*(cls.totals for cls in SOURCES))
+TOTALS: frozenset[str] = frozenset().union(*(cls.totals for cls in SOURCES))  # see also statsbot.derived

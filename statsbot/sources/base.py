@@ -14,7 +14,7 @@ renders, records history and publishes the same way for all.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -42,7 +42,8 @@ def title(result: ItemResult) -> str:
 
 def failure_line(result: ItemResult) -> str:
     if result.status == "stale":
-        return f"{title(result)}: STALE: {result.error} (values from {result.last_success_at} kept)"
+        since = f"values from {result.last_success_at}" if result.last_success_at else "earlier values"
+        return f"{title(result)}: STALE: {result.error} ({since} kept)"
     return f"{title(result)}: ERROR: {result.error} (no earlier value to keep)"
 
 
@@ -222,5 +223,62 @@ class Source(Rendered):
     def failed(self, message: str) -> SourceOutput:
         """Every item failed with `message` (the source as a whole did not finish)."""
 
+    def merge(self, outputs: Sequence[SourceOutput], expected: SourceOutput) -> SourceOutput:
+        """One output from the fetches of parts of its items (`statsbot fetch --shard`), given
+        in shard order; `expected` is `failed(message)` of the whole config, so every item
+        no fetch answered comes from it (failed, published stale), in the whole config's
+        order, followed by the items only the fetches name (a GitHub user's repositories).
+
+        An item answered twice (two people sharing an id, in two shards) keeps one answer,
+        whatever the order of the files: ok before failed, then the later ``fetched_at``,
+        then the earlier shard; the files built for it come with that answer. Other files,
+        the caches and the state (dicts merged key by key) are taken earlier shard first.
+        """
+        def key(result: ItemResult) -> tuple[str, str]:
+            return (result.source, result.item.lower() if result.source in self.case_insensitive else result.item)
+
+        chosen: dict[tuple[str, str], tuple[int, ItemResult]] = {}
+        for index, output in enumerate(outputs):
+            for result in output.results:
+                k = key(result)
+                if k not in chosen or _rank(result) > _rank(chosen[k][1]):
+                    chosen[k] = (index, result)
+        wanted = {key(result): result for result in expected.results}
+        merged = SourceOutput()
+        tied = {item_key(r.source, r.item) for output in outputs for r in output.results}
+        done: set[tuple[str, str]] = set()
+        for k in [*wanted, *(key(r) for output in outputs for r in output.results)]:
+            if k in done:
+                continue
+            done.add(k)
+            if k not in chosen:
+                merged.results.append(wanted[k])
+                continue
+            index, result = chosen[k]
+            files = outputs[index].files.get(item_key(result.source, result.item))
+            if k in wanted and wanted[k].item != result.item:  # spelt as the whole config spells it
+                result = result.model_copy(update={"item": wanted[k].item})
+            merged.results.append(result)
+            if files is not None:
+                merged.files[item_key(result.source, result.item)] = files
+        for output in (*outputs, expected):
+            for name, files in output.files.items():
+                if name not in tied:
+                    merged.files.setdefault(name, files)
+        for output in outputs:
+            for name, value in output.cache.items():
+                merged.cache.setdefault(name, value)
+            for name, value in output.state.items():
+                if name not in merged.state:
+                    merged.state[name] = dict(value) if isinstance(value, dict) else value
+                elif isinstance(value, dict) and isinstance(merged.state[name], dict):
+                    for inner, part in value.items():
+                        merged.state[name].setdefault(inner, part)
+        return merged
+
     def derive(self, output: SourceOutput, totals: Totals) -> None:
         """Add results derived from the settled ones (totals); none by default."""
+
+
+def _rank(result: ItemResult) -> tuple[bool, str]:
+    return (result.status == "ok", result.fetched_at or "")

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Annotated, Any
 
@@ -507,6 +507,26 @@ class GitHubSource(Source):
         logging.getLogger("statsbot").error("github: %s", message)
         results = [ItemResult(source="github", item=r, status="error", error=message) for r in self.settings.repos]
         return SourceOutput(results=results, state={"user_errors": {u: message for u in self.settings.users}})
+
+    def merge(self, outputs: Sequence[SourceOutput], expected: SourceOutput) -> SourceOutput:
+        """As any source's, and each user's listing is complete: a user some shard listed has
+        that listing (the earlier shard's when two did), however another shard failed; one
+        no shard answered fails with `expected`'s message (its last good listing is kept)."""
+        merged = super().merge(outputs, expected)
+        every = dict(expected.state.get("user_errors", {}))  # every configured user, as the whole config spells them
+        spelt = {login.lower(): login for login in every}
+        listings: dict[str, list[str]] = {}
+        errors: dict[str, str] = {}
+        for output in outputs:
+            for login, repos in output.state.get("user_repos", {}).items():
+                listings.setdefault(spelt.get(login.lower(), login), repos)
+            for login, error in output.state.get("user_errors", {}).items():
+                errors.setdefault(spelt.get(login.lower(), login), error)
+        for login, message in every.items():
+            errors.setdefault(login, message)
+        merged.state["user_repos"] = listings
+        merged.state["user_errors"] = {login: error for login, error in errors.items() if login not in listings}
+        return merged
 
     def derive(self, output: SourceOutput, totals: Totals) -> None:
         from statsbot.aggregates import aggregate_github

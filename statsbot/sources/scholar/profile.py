@@ -20,6 +20,8 @@ from statsbot.errors import SourceError
 log = logging.getLogger("statsbot.scholar")
 
 _PUB_ID = re.compile(r"([A-Za-z0-9_-]{12}):([A-Za-z0-9_-]{1,64})")
+_CLUSTER_ID = re.compile(r"[0-9]{1,30}")  # the `cites=` ids of a paper's "Cited by" link
+_YEAR = re.compile(r"[12][0-9]{3}")
 
 
 class ScholarError(SourceError):
@@ -49,6 +51,11 @@ class ScholarPaper(BaseModel):
     pub_id: str
     title: str
     citations: NonNegativeInt
+    # Scholar's cluster ids of the paper (scholarly's `cites_id`: several when the profile
+    # merged versions; none when nobody cites it yet) and its year, for matching the same
+    # paper on several profiles (statsbot.group).
+    cluster_ids: list[str] = []
+    year: int | None = None
 
 
 class ScholarProfile(BaseModel):
@@ -62,6 +69,19 @@ class ScholarProfile(BaseModel):
     requests: int
     fetched_at: datetime
     via: str = "direct"  # the fetcher that produced it
+
+
+def _cluster_ids(value: Any) -> list[str]:
+    """scholarly's `cites_id` (a list of digit strings), each once, in order; anything else dropped."""
+    if not isinstance(value, list):
+        return []
+    return list(dict.fromkeys(v.strip() for v in value if isinstance(v, str) and _CLUSTER_ID.fullmatch(v.strip())))
+
+
+def _year(value: Any) -> int | None:
+    """`bib.pub_year` ("2019", or scholarly's "NA"), as a year, or None."""
+    text = str(value).strip() if isinstance(value, (str, int)) and not isinstance(value, bool) else ""
+    return int(text) if _YEAR.fullmatch(text) else None
 
 
 def build_profile(scholar_id: str, author: dict[str, Any], requests_made: int, via: str = "direct") -> ScholarProfile:
@@ -91,6 +111,8 @@ def build_profile(scholar_id: str, author: dict[str, Any], requests_made: int, v
                 pub_id=match.group(2),
                 title=pub.get("bib", {}).get("title", ""),
                 citations=pub.get("num_citations", 0),
+                cluster_ids=_cluster_ids(pub.get("cites_id")),
+                year=_year(pub.get("bib", {}).get("pub_year")),
             )
         )
     gs_data = dict(author)

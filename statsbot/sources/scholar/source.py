@@ -26,10 +26,17 @@ log = logging.getLogger("statsbot")
 GS_DATA_FILE = "gs_data.json"
 SHIELDS_FILE = "gs_data_shieldsio.json"
 LOGO = "googlescholar"
+PAPER_FIELDS = ("pub_id", "cluster_ids", "title", "year", "citations")
+
+
+def papers_path(scholar_id: str) -> str:
+    """The profile's papers as data (cluster ids, title, year, citations), kept with its badges
+    so that a later run that cannot fetch the profile still has them (statsbot.group)."""
+    return f"data/scholar/{scholar_id}/papers.json"
 
 
 def scholar_files(profile: ScholarProfile, *, owner: bool = True) -> Files:
-    """The profile's badges, and for the page's owner AcadHomepage's two files."""
+    """The profile's badges and papers data, and for the page's owner AcadHomepage's two files."""
     metrics = profile.metrics
     base = f"badges/scholar/{profile.scholar_id}"
     files: Files = {}
@@ -43,6 +50,8 @@ def scholar_files(profile: ScholarProfile, *, owner: bool = True) -> Files:
     }
     for paper in profile.papers:
         files[f"{base}/papers/{paper.pub_id}.json"] = count_badge("citations", paper.citations, logo=LOGO).to_json()
+    papers = sorted(profile.papers, key=lambda paper: paper.pub_id)
+    files[papers_path(profile.scholar_id)] = [paper.model_dump(include=set(PAPER_FIELDS)) for paper in papers]
     return files
 
 
