@@ -79,7 +79,7 @@ class LoadedConfig(BaseModel):
         if not self.config.has_sources():
             wants = [cls.wants for cls in SOURCES]
             listed = ", ".join(wants[:-1]) + (", or " if len(wants) > 2 else " or ") + wants[-1] if len(wants) > 1 else wants[0]
-            raise ConfigError(f"{self.describe()}: nothing to fetch: set {listed}")
+            raise ConfigError(f"{self.describe()}: nothing to fetch: set {listed}, or add [[people]] entries")
 
 
 def find_config_path(explicit: str | os.PathLike[str] | None, env: Mapping[str, str]) -> Path | None:

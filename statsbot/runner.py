@@ -356,7 +356,12 @@ def chart_files(
     out: dict[str, bytes] = {}
     for source in fetched.sources.values():
         out.update(source.charts(encoded, previous))
+    skip: set[tuple[str, str]] = set()
+    if not fetched.config.charts.people:  # a lab's members' items: no chart unless [charts] people
+        skip = {(src, item.lower()) for items in by_person(fetched.config).values() for src, item in items}
     for series in (s for source in fetched.sources.values() for s in source.series(fetched.config.charts)):
+        if (series.source, series.item.lower()) in skip:
+            continue
         points = history.series(rows, series.source, series.item, series.metric)
         if not points:
             continue

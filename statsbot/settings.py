@@ -133,6 +133,9 @@ class ChartsConfig(Section):
 
     enabled: bool = True
     repositories: bool = False  # a stars chart for every configured repository, not only the totals
+    # Charts of a lab's members' items ([[people]]): off by default, because every chart gains a
+    # point each day and drawing one costs about 0.07 s (500 people: 1,500 charts, most of a publish).
+    people: bool = False
 
 
 class OutputConfig(Section):

@@ -124,3 +124,18 @@ def test_check_describes_the_lab(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "scholar: 2 profiles (badges only) from https://scholar.google.com" in result.stdout
     assert "github: 0 repositories, 1 users" in result.stdout
+
+
+def test_members_items_get_charts_only_with_charts_people(scholar_site, tmp_path):
+    for uid in (ADA, ZOE, LIN, "OwnerProf01J"):
+        scholar_site.add(make_profile(3, uid))
+    plain, charted = tmp_path / "plain", tmp_path / "charted"
+    run(lab(scholar_site, plain, owner="OwnerProf01J"), env={})
+    config = lab(scholar_site, charted, owner="OwnerProf01J").config.model_dump()
+    config["charts"]["people"] = True
+    document = {k: v for k, v in config.items() if v is not None and k != "people"}
+    document["people"] = [{k: v for k, v in p.items() if v is not None} for p in config["people"]]
+    run(parse_config(document, path=None, env={}), env={})
+    assert (plain / "charts" / "scholar" / "OwnerProf01J" / "citations.svg").is_file()  # the owner's, as ever
+    assert not (plain / "charts" / "scholar" / ZOE).exists()
+    assert (charted / "charts" / "scholar" / ZOE / "citations.svg").is_file()
