@@ -74,18 +74,12 @@ class InitResult:
                 f"https://github.com/{repo}/settings/secrets/actions"
             )
             step += 1
-        if self.fetchers and CONFIG_PATH in self.kept:
-            names = ", ".join(f'"{name}"' for name in ("direct", *self.fetchers))
-            out.append(f"  {step}. Add fetchers = [{names}] under [scholar] in your {CONFIG_PATH} (it was kept as it was).")
-            step += 1
-        for name in self.fetchers:
-            paid = PAID_FETCHERS[name]
-            out.append(
-                f"  {step}. Add the secret {paid['secret']} ({paid['where']}) at "
-                f"https://github.com/{repo}/settings/secrets/actions: when Scholar blocks the runner, "
-                f"statsbot fetches the profile through {name}. Cost: {paid['cost']}; a second run within "
-                "min_interval_hours (20) of the last good fetch does not call it."
-            )
+        for line in self._fetcher_steps(
+            f"https://github.com/{repo}/settings/secrets/actions",
+            "when Scholar blocks the runner, statsbot fetches the profile through {name}. Cost: {cost}; a second run "
+            "within min_interval_hours (20) of the last good fetch does not call it.",
+        ):
+            out.append(f"  {step}. {line}")
             step += 1
         out.append(f"  {step}. Commit and push {CONFIG_PATH} and {WORKFLOW_PATH}.")
         out.append(
@@ -93,6 +87,17 @@ class InitResult:
         )
         out.append(f"  {step + 2}. Then `statsbot badges` prints the badge snippets for your pages.")
         return out
+
+    def _fetcher_steps(self, secrets: str, why: str) -> list[str]:
+        """The steps for `--fetcher` (unnumbered): the chain to add to a kept config, each paid fetcher's secret."""
+        steps = []
+        if self.fetchers and CONFIG_PATH in self.kept:
+            names = ", ".join(f'"{name}"' for name in ("direct", *self.fetchers))
+            steps.append(f"Add fetchers = [{names}] under [scholar] in your {CONFIG_PATH} (it was kept as it was).")
+        for name in self.fetchers:
+            paid = PAID_FETCHERS[name]
+            steps.append(f"Add the secret {paid['secret']} ({paid['where']}) at {secrets}: " + why.format(name=name, cost=paid["cost"]))
+        return steps
 
     def _lab_steps(self, repo: str) -> list[str]:
         secrets = f"https://github.com/{repo}/settings/secrets/actions"
@@ -103,16 +108,12 @@ class InitResult:
             "(for semanticscholar ids). GOOGLE_SCHOLAR_ID is not used: each person's Scholar id is in the file.",
         ]
         step = 3
-        if self.fetchers and CONFIG_PATH in self.kept:
-            names = ", ".join(f'"{name}"' for name in ("direct", *self.fetchers))
-            out.append(f"  {step}. Add fetchers = [{names}] under [scholar] in your {CONFIG_PATH} (it was kept as it was).")
-            step += 1
-        for name in self.fetchers:
-            paid = PAID_FETCHERS[name]
-            out.append(
-                f"  {step}. Add the secret {paid['secret']} ({paid['where']}) at {secrets}: when Scholar blocks a "
-                f"runner, statsbot fetches that runner's profiles through {name}. Cost, for each person: {paid['cost']}."
-            )
+        for line in self._fetcher_steps(
+            secrets,
+            "when Scholar blocks a runner, statsbot fetches that runner's profiles through {name}. "
+            "Cost, for each person: {cost}.",
+        ):
+            out.append(f"  {step}. {line}")
             step += 1
         out += [
             f"  {step}. Choose SHARDS near the top of {WORKFLOW_PATH}: each shard is its own runner, so its own IP "

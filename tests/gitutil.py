@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import os
+import re
 import subprocess
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -168,3 +169,21 @@ class GitHttpServer:
     def close(self) -> None:
         self._server.shutdown()
         self._server.server_close()
+
+
+def homepage(tmp_path: Path, name: str, config: str) -> tuple[Path, Path, dict[str, str]]:
+    """A homepage repository of its own under `tmp_path/name`, with this statsbot.toml: (site, remote, env)."""
+    root = tmp_path / name
+    (root / "home").mkdir(parents=True)
+    env = isolated_git_env(root / "home")
+    site, remote = make_homepage(root, env)
+    (site / "statsbot.toml").write_text(config, encoding="utf-8")
+    return site, remote, env
+
+
+_STAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?\+00:00")
+
+
+def normalised(tree: dict[str, bytes]) -> dict[str, bytes]:
+    """A branch's files with every timestamp replaced by <T>, to compare two runs byte for byte."""
+    return {path: _STAMP.sub(b"<T>", data) for path, data in tree.items()}

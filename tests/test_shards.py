@@ -15,7 +15,7 @@ import threading
 import pytest
 from conftest import html_response, run_statsbot, write_config
 from fakes import json_response
-from gitutil import git, isolated_git_env, make_homepage, tree_files
+from gitutil import git, homepage, normalised, tree_files
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scholar_fixtures import make_profile
@@ -26,7 +26,6 @@ from statsbot.people import OWNER, by_person
 from statsbot.shards import MAX_SHARDS, assign, units_of
 
 BRANCH = "google-scholar-stats"
-STAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?\+00:00")
 OWNER_UID = "TestUser01AJ"
 AUTHOR = "A5023888391"
 # Six people; the last is the lab's head, whose profile is also the page owner's ([scholar] id).
@@ -68,19 +67,6 @@ def seed(scholar_site, github_api, openalex_api, people=PEOPLE):
         github_api.add_repo(f"{login}/notes", 7, 1)
     openalex_api.add(AUTHOR, "Lin Huiyin", works=[5, 9, 0], h_index=2, i10_index=0)
     return profiles
-
-
-def homepage(tmp_path, name, config):
-    root = tmp_path / name
-    (root / "home").mkdir(parents=True)
-    env = isolated_git_env(root / "home")
-    site, remote = make_homepage(root, env)
-    write_config(site, config)
-    return site, remote, env
-
-
-def normalised(tree: dict[str, bytes]) -> dict[str, bytes]:
-    return {path: STAMP.sub(b"<T>", data) for path, data in tree.items()}
 
 
 def plan_of(config_text: str, count: int) -> dict[str, int]:

@@ -4,15 +4,13 @@ publishes what `statsbot run` publishes; a foreign, old or missing results file 
 from __future__ import annotations
 
 import json
-import re
 
 from conftest import run_statsbot, write_config
-from gitutil import isolated_git_env, make_homepage, tree_files
+from gitutil import homepage, normalised, tree_files
 from scholar_fixtures import make_profile
 
 UID = "TestUser01AJ"
 BRANCH = "google-scholar-stats"
-STAMP = re.compile(rb"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ|\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(\.\d+)?\+00:00")
 
 
 def config_text(scholar_site, github_api, hub_api, openalex_api) -> str:
@@ -32,19 +30,6 @@ def seed(scholar_site, github_api, hub_api, openalex_api):
     hub_api.add("models", "lab/m", 5000, 40, 80_000)
     openalex_api.add("A5023888391", "Zoë", works=[5, 9, 0], h_index=2, i10_index=0)
     return profile
-
-
-def homepage(tmp_path, name, config):
-    root = tmp_path / name
-    (root / "home").mkdir(parents=True)
-    env = isolated_git_env(root / "home")
-    site, remote = make_homepage(root, env)
-    write_config(site, config)
-    return site, remote, env
-
-
-def normalised(tree: dict[str, bytes]) -> dict[str, bytes]:
-    return {path: STAMP.sub(b"<T>", data) for path, data in tree.items()}
 
 
 def test_fetch_then_publish_publishes_what_run_publishes(tmp_path, scholar_site, github_api, hub_api, openalex_api):
