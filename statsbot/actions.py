@@ -22,9 +22,9 @@ def in_actions(env: Mapping[str, str]) -> bool:
     return env.get("GITHUB_ACTIONS") == "true"
 
 
-def markdown_cell(value: Any) -> str:
+def markdown_cell(value: Any, limit: int = 200) -> str:
     """Text safe inside a Markdown table cell: HTML-escaped, pipes and newlines neutralised."""
-    text = html.escape(one_line(str(value), 200), quote=False)
+    text = html.escape(one_line(str(value), limit), quote=False)
     for char in "\\|*_`[]":
         text = text.replace(char, "\\" + char)
     return text
@@ -81,6 +81,15 @@ def summary_markdown(report: Any, before: Mapping[str, Any] | None) -> str:
         lines += [markdown_cell(report.published.describe()), ""]
     if report.publish_error:
         lines += [f"**Publishing failed:** {markdown_cell(report.publish_error)}", ""]
+    if report.cdn is not None:  # the changed files purged on jsDelivr (statsbot.cdn)
+        lines += [markdown_cell(report.cdn.describe(), 600), ""]
+    if report.rebuild is not None:  # the site's build (statsbot.rebuild)
+        rebuilt = report.rebuild
+        text = markdown_cell(rebuilt.describe(), 800)
+        lines += [f"**Rebuild failed:** {text}" if rebuilt.error else text, ""]
+    from statsbot.keepalive import summary_markdown as after_publishing_lines
+
+    lines += after_publishing_lines(report)  # nothing new for stale_after_days (each cause), the schedule's keepalive
     lines += ["| metric | before | after | status |", "| --- | ---: | ---: | --- |"]
     lines += rows[:SUMMARY_ROWS]
     if len(rows) > SUMMARY_ROWS:
@@ -115,4 +124,9 @@ def write_actions_report(report: Any, before: Mapping[str, Any] | None, env: Map
             lines.append(annotation("error", f"{result.source} {result.item} failed and has no earlier value: {result.error}"))
     if report.publish_error:
         lines.append(annotation("error", f"publishing failed: {report.publish_error}"))
+    if report.rebuild is not None and report.rebuild.error:
+        lines.append(annotation("error", report.rebuild.describe()))
+    from statsbot.keepalive import annotations
+
+    lines += [annotation(level, message) for level, message in annotations(report)]
     return lines

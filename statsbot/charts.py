@@ -21,9 +21,21 @@ _STYLE = {
 COLOR = "#3572a5"
 
 
+def still_current(old: Sequence[tuple[str, int]] | None, new: Sequence[tuple[str, int]]) -> bool:
+    """Whether a chart of `old` (a metric's points before this run) can stand for `new` (after it).
+
+    True when `new` is `old` again, or `old` followed by days that only repeat its last
+    value: a day that changed nothing draws nothing (matplotlib is not even imported), and
+    the chart is drawn again, with every point up to that day, when a value changes.
+    """
+    if not old or len(new) < len(old) or list(new[: len(old)]) != list(old):
+        return False
+    last = old[-1][1]
+    return all(value == last for _, value in new[len(old):])
+
+
 def _render(draw) -> bytes:  # type: ignore[no-untyped-def]
     import matplotlib
-
     from matplotlib.backends.backend_svg import FigureCanvasSVG
     from matplotlib.figure import Figure
 
@@ -44,7 +56,7 @@ def citations_per_year(counts: dict[str, int], title: str) -> bytes:
 
     def draw(axes) -> None:  # type: ignore[no-untyped-def]
         bars = axes.bar(years, values, color=COLOR)
-        for year, bar in zip(years, bars):
+        for year, bar in zip(years, bars, strict=True):
             bar.set_gid(f"data-{year}")
         axes.bar_label(bars, labels=[str(v) for v in values], fontsize=7, padding=1)
         axes.set_title(title, loc="left")

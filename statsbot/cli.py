@@ -2,8 +2,10 @@
 
 Exit codes: 0 every item fresh; 3 published, but some items stale (their earlier
 values kept) or never fetched; 2 usage or config error; 1 publishing failed or an
-unexpected failure. `--allow-stale` turns 3 into 0 when every item that is not fresh
-is stale (has earlier values); an item that never had a good value keeps 3.
+unexpected failure, or the site's rebuild (`[publish] rebuild`) could not be started
+after a push (the push stays done; a jsDelivr purge never changes the code).
+`--allow-stale` turns 3 into 0 when every item that is not fresh is stale (has earlier
+values); an item that never had a good value keeps 3.
 """
 
 from __future__ import annotations
@@ -11,9 +13,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
-import subprocess
 import sys
-import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -80,8 +80,11 @@ def build_parser() -> argparse.ArgumentParser:
     publish.add_argument("--allow-stale", action="store_true", help="exit 0, not 3, when some items are stale (not when one never had a good value)")
     publish.set_defaults(handler=cmd_run)
 
-    demo = commands.add_parser("demo", parents=[common], help="the whole pipeline offline, on bundled Scholar pages")
-    demo.add_argument("--output", metavar="DIR", help="where to write (default: a new temporary folder)")
+    demo = commands.add_parser(
+        "demo", parents=[common],
+        help="the whole job offline: Scholar, GitHub and Hugging Face fakes on 127.0.0.1, a push to a temporary bare repository",
+    )
+    demo.add_argument("--output", metavar="DIR", help="where to write (default: 'output' in a new temporary folder)")
     demo.set_defaults(handler=cmd_demo)
 
     check = commands.add_parser("check", parents=[common], help="validate the config and show what would be fetched")
@@ -105,12 +108,35 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="serpapi|scraperapi",
         help='also fetch Scholar through this paid service when it blocks the runner: [scholar] fetchers = ["direct", NAME] (repeatable, or a comma list)',
     )
+    init.add_argument(
+        "--site",
+        choices=("acadhomepage", "al-folio"),
+        default="acadhomepage",
+        help="the homepage template: acadhomepage (gs_data.json on the data branch) or al-folio "
+        "(also al-folio/citations.yml, and a step in .github/workflows/deploy.yml that copies it to _data/citations.yml)",
+    )
     init.set_defaults(handler=cmd_init)
 
     badges = commands.add_parser("badges", parents=[common], help="print ready-to-paste badge and chart snippets")
     _config_option(badges)
-    badges.add_argument("--cdn", action="store_true", help="serve the files through jsDelivr instead of raw.githubusercontent.com")
-    badges.add_argument("--format", choices=("markdown", "html", "url"), default="markdown")
+    badges.add_argument(
+        "--cdn",
+        action="store_true",
+        help="jsDelivr URLs instead of raw.githubusercontent.com: by branch, and pinned to the data branch's newest commit",
+    )
+    badges.add_argument(
+        "--format",
+        choices=("markdown", "html", "url", "js"),
+        default="markdown",
+        help="js: the page script statsbot.js and its <script> tag, which fill data-statsbot elements from stats.json",
+    )
+    badges.add_argument(
+        "--only",
+        action="append",
+        default=[],
+        metavar="GROUP",
+        help="only these groups: a source (scholar, github, ...), group (a lab) or page (the headline); repeatable, or a comma list",
+    )
     badges.add_argument("--repo", metavar="OWNER/NAME", help="the repository holding the data branch (default: detected)")
     badges.set_defaults(handler=cmd_badges)
 
@@ -246,6 +272,10 @@ def cmd_run(args: argparse.Namespace) -> int:
             results_paths(args.results), loaded.config, configured_sources(loaded.config), units=plan_units(loaded)
         )
     publisher = None if args.no_publish else _publisher(args, loaded, push=not args.no_push)
+    from statsbot.deadline import Deadline
+    from statsbot.keepalive import after_publishing
+
+    deadline = Deadline(loaded.config.run.deadline_seconds, name="the run's deadline")  # what is left of it goes to keepalive
     report = run(
         loaded,
         Path(args.output) if args.output else None,
@@ -254,12 +284,17 @@ def cmd_run(args: argparse.Namespace) -> int:
         accept_drops=args.accept_drops,
         results=results,
     )
+    # After publishing: how long nothing new was published; in GitHub Actions, the schedule's keepalive.
+    report = after_publishing(report, loaded.config.run, os.environ, deadline)
     print(format_summary(report))
     if in_actions(os.environ) and not args.dry_run:
         for line in write_actions_report(report, report.before, os.environ):
             print(line)
     if report.publish_error:
         print(console_line(f"statsbot: {report.publish_error}"), file=sys.stderr)
+        return EXIT_FAILURE
+    if report.rebuild is not None and report.rebuild.error:  # pushed, but the page will not show it: a failure
+        print(console_line(f"statsbot: {report.rebuild.describe()}"), file=sys.stderr)
         return EXIT_FAILURE
     if report.stale and not args.allow_stale:
         return EXIT_STALE
@@ -305,25 +340,43 @@ def cmd_plan(args: argparse.Namespace) -> int:
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
+    """The demo: its summary, the files written, then the commit it pushed to a bare repository."""
+    import tempfile
+
     from statsbot.demo import run_demo
 
-    output = Path(args.output) if args.output else Path(tempfile.mkdtemp(prefix="statsbot-demo-"))
-    report, requests = run_demo(output)
+    workspace = Path(tempfile.mkdtemp(prefix="statsbot-demo-"))
+    output = Path(args.output) if args.output else workspace / "output"
+    demo = run_demo(output, workspace)
+    report = demo.report
     print(format_summary(report))
     print()
-    print(f"The demo served a {requests}-request Scholar profile from 127.0.0.1 (no network used).")
+    served = {name: f"{count} request" + ("" if count == 1 else "s") for name, count in demo.served.items()}
+    print(
+        f"The demo served a {demo.served['Scholar']}-request Scholar profile from 127.0.0.1, and GitHub "
+        f"({served['GitHub']}) and Hugging Face ({served['Hugging Face']}) fakes there too (no network used, no token sent)."
+    )
     print("Written:")
     for line in _tree(report.written):
         print(f"  {line}")
     print()
     print(f"Look at {report.output_dir / 'gs_data.json'} (what an AcadHomepage site reads)")
     print(f"and the badges under {report.output_dir / 'badges'} (shields.io endpoint JSON).")
+    print()
+    if demo.skipped:
+        print(console_line(f"Publishing skipped: {demo.skipped}."))
+    elif report.publish_error:
+        print(console_line(f"statsbot: {report.publish_error}"), file=sys.stderr)
+        return EXIT_FAILURE
+    elif demo.remote is not None:
+        print(f"Published to {demo.remote} branch {demo.branch}:")
+        print(demo.show)
     return EXIT_STALE if report.stale else EXIT_OK
 
 
 def cmd_check(args: argparse.Namespace) -> int:
     from statsbot.config import load_config
-    from statsbot.runner import configured_sources
+    from statsbot.sources import configured_sources  # not the runner's: check loads no more than the config
 
     loaded = load_config(args.config)
     loaded.require_sources()
@@ -336,6 +389,8 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def cmd_init(args: argparse.Namespace) -> int:
+    import subprocess
+
     from statsbot.init import init, repository_from_remote_url
 
     cwd = Path.cwd()
@@ -343,7 +398,9 @@ def cmd_init(args: argparse.Namespace) -> int:
     if repo is None:
         done = subprocess.run(["git", "remote", "get-url", "origin"], cwd=cwd, capture_output=True, text=True, timeout=30)
         repo = repository_from_remote_url(done.stdout) if done.returncode == 0 else None
-    result = init(cwd, scholar_id=args.scholar_id, repo=args.repo, force=args.force, fetchers=args.fetcher, lab=args.lab)
+    result = init(
+        cwd, scholar_id=args.scholar_id, repo=args.repo, force=args.force, fetchers=args.fetcher, lab=args.lab, site=args.site
+    )
     if result.repository is None and repo:
         result.repository = repo
     print("\n".join(result.lines()))
@@ -351,35 +408,70 @@ def cmd_init(args: argparse.Namespace) -> int:
 
 
 def cmd_badges(args: argparse.Namespace) -> int:
+    import json
+
+    from statsbot import snippets as snip
     from statsbot.config import load_config
     from statsbot.init import repository_from_remote_url, repository_from_site
-    from statsbot.publish import published_paths
-    from statsbot.snippets import snippets
+    from statsbot.publish import published_branch
     from statsbot.sources.github import validate_github_repo
 
+    try:
+        only = snip.parse_only(args.only)
+    except ValueError as exc:
+        raise ConfigError(str(exc)) from None
     loaded = load_config(args.config)
     settings = loaded.config.publish
     repo = args.repo or os.environ.get("GITHUB_REPOSITORY")
-    paths = {str(p.relative_to(loaded.output_dir)) for p in loaded.output_dir.rglob("*") if p.is_file()} if loaded.output_dir.is_dir() else set()
-    remote_url, branch_paths = published_paths(settings, loaded.base_dir, Path.cwd())
-    paths |= set(branch_paths)
-    repo = repo or repository_from_remote_url(remote_url or "") or repository_from_site(loaded.base_dir)
+    out_dir = loaded.output_dir
+    local = {str(p.relative_to(out_dir).as_posix()) for p in out_dir.rglob("*") if p.is_file()} if out_dir.is_dir() else set()
+    branch = published_branch(settings, loaded.base_dir, Path.cwd())
+    paths = local | set(branch.paths())
+    repo = repo or repository_from_remote_url(branch.remote_url or "") or repository_from_site(loaded.base_dir)
     if not repo:
         raise ConfigError("cannot tell which GitHub repository holds the data branch: give --repo OWNER/NAME")
     try:
         validate_github_repo(repo)
     except ValueError as exc:
         raise ConfigError(f"--repo: {exc}") from None
-    found = snippets(sorted(paths), repo, settings.branch, cdn=args.cdn)
-    if not found:
-        print(f"no badges yet: run `statsbot run` first (looked in {loaded.output_dir} and the {settings.branch} branch)")
+
+    def read(path: str) -> bytes | None:  # the output folder first, then the data branch
+        if path in local:
+            try:
+                return (out_dir / path).read_bytes()
+            except OSError:
+                pass
+        return branch.read(path)
+
+    commit = branch.commit if branch.pushed else None
+    notes = snip.cache_notes(
+        cdn=args.cdn, repo=repo, branch=settings.branch, commit=branch.commit, pushed=branch.pushed, script=args.format == "js"
+    )
+    if args.format == "js":
+        stats_url = snip.file_url(repo, settings.branch, snip.STATS_FILE, args.cdn)
+        pinned = None
+        if args.cdn and commit and snip.STATS_FILE in branch.paths():
+            pinned = snip.file_url(repo, commit, snip.STATS_FILE, True)
+        try:
+            stats = json.loads(read(snip.STATS_FILE) or b"null")
+        except (ValueError, UnicodeDecodeError):
+            stats = None
+        examples = snip.attribute_examples(stats, snip.lab_members(loaded.config))
+        for line in snip.script_lines(stats_url, notes, examples, pinned, snip.STATS_FILE in paths):
+            print(console_line(line))
         return EXIT_OK
-    for kind, title in (("badge", "Badges (shields.io endpoint)"), ("chart", "Charts (SVG)")):
-        chosen = [s for s in found if s.kind == kind]
-        if chosen:
-            print(f"# {title}")
-            for snippet in chosen:
-                print(console_line(snippet.render(args.format)))  # paths come from the fetched branch
+    members = snip.lab_members(loaded.config)
+    found = snip.snippets(
+        paths, repo, settings.branch, cdn=args.cdn, commit=commit, pinnable=branch.paths(), read=read, members=members
+    )
+    if only:
+        found = [s for s in found if s.group in only]
+    if not found:
+        what = f" of {', '.join(sorted(only))}" if only else ""
+        print(f"no badges{what} yet: run `statsbot run` first (looked in {out_dir} and the {settings.branch} branch)")
+        return EXIT_OK
+    for line in [*notes, *snip.render_lines(found, args.format, cdn=args.cdn)]:
+        print(console_line(line))  # paths and titles come from the fetched branch
     return EXIT_OK
 
 
@@ -419,6 +511,9 @@ def format_summary(report) -> str:  # type: ignore[no-untyped-def]
             lines.extend(line for item_lines in failed for line in item_lines)
             continue
         lines.extend(line for _, item_lines in entries for line in item_lines)
+    from statsbot.keepalive import summary_lines
+
+    lines.extend(summary_lines(report))  # nothing new for stale_after_days, with each cause; or "values unchanged"
     if report.dry_run:
         lines.append("dry run: nothing written" + ("; would change:" if report.changes else "; nothing would change"))
         lines.extend(f"  {change}" for change in report.changes)
@@ -426,6 +521,7 @@ def format_summary(report) -> str:  # type: ignore[no-untyped-def]
     lines.append(f"wrote {len(report.written)} changed files to {report.output_dir}")
     if report.published is not None:
         lines.append(report.published.describe())
+    lines.extend(extra.describe() for extra in (report.cdn, report.rebuild) if extra is not None)  # jsDelivr; the site's build
     # Names, titles and errors come from servers: each line stays one line, never a workflow command.
     return "\n".join(map(console_line, lines))
 

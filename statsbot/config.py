@@ -118,6 +118,10 @@ def load_config(
 def parse_config(raw: Mapping[str, Any], *, path: Path | None, env: Mapping[str, str]) -> LoadedConfig:
     """Validate a parsed TOML document, filling in what the environment provides."""
     data = {key: (dict(value) if isinstance(value, dict) else value) for key, value in raw.items()}
+    if "outputs" in data:  # [outputs] is another name for [output] (the name issue 13 used)
+        if "output" in data:
+            raise ConfigError(f"{path or 'config'}: outputs: [output] and [outputs] are the same table; keep one of them")
+        data["output"] = data.pop("outputs")
     from_env: dict[str, str] = {}  # "section.key" filled from the environment -> the variable
     if data.get("people"):  # $GOOGLE_SCHOLAR_ID and the like fill the single-person case only
         variables = {v.lstrip("$") for cls in SOURCES for v in cls.env_keys.values()}

@@ -129,3 +129,185 @@ def render_csv(rows: Mapping[Key, int]) -> bytes:
 
 def series(rows: Mapping[Key, int], source: str, item: str, metric: str) -> list[tuple[str, int]]:
     return sorted((date, value) for (date, s, i, m), value in rows.items() if (s, i, m) == (source, item, metric))
+
+
+# ------------------------------------------------------------------ streaming update
+#
+# A year of daily runs is millions of rows. `update` gives the same bytes as
+# ``render_csv(updated(...))`` without a Python object per row: the rows before today
+# are checked in large chunks by C code (regular expressions, `bytes.split`, `sorted`)
+# and copied through as they are; only the tail (today's rows and any malformed or
+# unsorted ones) is parsed row by row. A file that is not in the written form (a hand
+# edit in the middle, rows out of order, duplicates) is parsed whole once, the old way,
+# and written back in order: the next run takes the fast path again.
+
+Charted = tuple[str, str, str]  # source, item, metric
+Points = list[tuple[str, int]]
+
+_HEADER_LINE = (",".join(HEADER) + "\n").encode()
+_BOM = b"\xef\xbb\xbf"
+_CHUNK = 256 * 1024
+# A row exactly as `render_csv` writes it, with fields of plain ASCII above ',': such rows need
+# no quoting, and comparing the lines' bytes orders them as their (date, source, item, metric) keys.
+_FIELD = rb"[\x2d-\x7e]+"
+_ROWS = re.compile(rb"(?:[0-9]{4}-[0-9]{2}-[0-9]{2}," + _FIELD + rb"," + _FIELD + rb"," + _FIELD + rb",(?:0|[1-9][0-9]*)\n)*")
+_VALUE_AT_END = re.compile(rb",[0-9]+\n")
+_MANY_CHARTED = 16  # above this many charted series, one Python step per row instead of a search per series
+
+
+class Updated:
+    """`update`'s answer: history.csv's new bytes and the charted series before and after."""
+
+    def __init__(self, data: bytes, old: dict[Charted, Points], new: dict[Charted, Points]) -> None:
+        self.data = data
+        self.old = old
+        self.new = new
+
+
+def update(previous: bytes | None, results: Iterable[ItemResult], day: str, charted: Iterable[Charted] = ()) -> Updated:
+    """history.csv with today's fresh values laid over it (byte for byte what
+    ``render_csv(updated(previous, results, day))`` gives), and the series named in
+    `charted` as they were and as they are now (each sorted by date)."""
+    wanted = set(charted)
+    fresh: dict[Key, int] = {}
+    for result in results:
+        for metric, value in result.fresh_metrics().items():
+            fresh[(day, result.source, result.item, metric)] = value
+    raw = previous or b""
+    start = len(_BOM) if raw.startswith(_BOM) else 0
+    if raw.startswith(_HEADER_LINE, start):
+        start += len(_HEADER_LINE)
+    end, last_key, old_series = _verified_prefix(raw, start, day.encode(), wanted)
+    tail = Rows()
+    if end < len(raw):
+        first_line = 1 + raw.count(b"\n", 0, end)
+        tail = _parse_text(raw, raw[end:].decode("utf-8", errors="replace"), first_line)
+    if last_key is not None and any(_key_bytes(key) <= last_key for key in tail):
+        # Rows after the checked part that sort before it: not the written form. Parse it whole.
+        return _update_whole(previous, fresh, wanted)
+    for key, value in tail.items():
+        if key[1:] in wanted:
+            old_series.setdefault(key[1:], []).append((key[0], value))
+    new_series = {name: list(points) for name, points in old_series.items()}
+    rows = Rows(tail)
+    rows.unparsed = tail.unparsed
+    for key, value in fresh.items():
+        rows[key] = value
+        if key[1:] in wanted:
+            new_series.setdefault(key[1:], []).append((key[0], value))
+    for found in (old_series, new_series):
+        for name, points in found.items():
+            found[name] = _last_per_day(points)
+    data = b"".join((_HEADER_LINE, memoryview(raw)[start:end], render_csv(rows)[len(_HEADER_LINE) :]))  # one copy of the old rows
+    return Updated(data, old_series, new_series)
+
+
+def _key_bytes(key: Key) -> bytes:
+    return ",".join(key).encode("utf-8", errors="replace")
+
+
+def _last_per_day(points: Points) -> Points:
+    return sorted(dict(points).items())  # a date seen twice: the later point (today's fresh value) wins
+
+
+def _verified_prefix(raw: bytes, start: int, day: bytes, wanted: set[Charted]) -> tuple[int, bytes | None, dict[Charted, Points]]:
+    """How far from `start` the rows are in the written form, strictly in key order and all
+    before `day`; the last key there; the charted series found there."""
+    series: dict[Charted, Points] = {}
+    needles = {b"," + ",".join(name).encode() + b",": name for name in wanted} if len(wanted) <= _MANY_CHARTED else {}
+    wanted_bytes = {",".join(name).encode(): name for name in wanted} if len(wanted) > _MANY_CHARTED else {}
+    last_key: bytes | None = None
+    pos = start
+    while pos < len(raw):
+        end = raw.rfind(b"\n", pos, pos + _CHUNK) + 1
+        if end <= pos:
+            end = raw.find(b"\n", pos) + 1  # one line longer than a chunk
+            if end <= 0:
+                break
+        if not _ROWS.fullmatch(raw, pos, end):
+            break
+        chunk = raw[pos:end]
+        keys = _VALUE_AT_END.sub(b"\n", chunk).split(b"\n")
+        keys.pop()
+        if keys[-1][:10] >= day or (last_key is not None and keys[0] <= last_key):
+            break
+        if keys != sorted(keys) or len(set(keys)) != len(keys):
+            break
+        if not _real_days(chunk):
+            break
+        if needles:
+            _find_series(chunk, needles, series)
+        elif wanted_bytes:
+            for line in chunk.split(b"\n")[:-1]:
+                head, _, value = line.rpartition(b",")
+                name = wanted_bytes.get(head[11:])
+                if name is not None:
+                    series.setdefault(name, []).append((head[:10].decode(), int(value)))
+        last_key = keys[-1]
+        pos = end
+    return pos, last_key, series
+
+
+def _find_series(chunk: bytes, needles: Mapping[bytes, Charted], series: dict[Charted, Points]) -> None:
+    """The rows of a few charted series in a chunk of rows in the written form: a search for
+    ",source,item,metric," right after each row's date (`bytes.find`, no step per row)."""
+    for needle, name in needles.items():
+        at = chunk.find(needle)
+        while at >= 0:
+            end = chunk.find(b"\n", at)
+            if at == 10 or (at > 10 and chunk[at - 11] == 10):  # right after the date at the start of a row
+                series.setdefault(name, []).append((chunk[at - 10 : at].decode(), int(chunk[at + len(needle) : end])))
+            at = chunk.find(needle, end)
+
+
+def _real_days(chunk: bytes) -> bool:
+    """Whether every row's date in a chunk of rows in key order is a real day: each distinct
+    date is checked once (the rows of one date are together)."""
+    pos = 0
+    while pos < len(chunk):
+        day = chunk[pos : pos + 10]
+        if not _real_day(day):
+            return False
+        last = chunk.rfind(b"\n" + day + b",", pos)  # the row before the last row of this date
+        pos = chunk.find(b"\n", last + 1 if last >= 0 else pos) + 1
+    return True
+
+
+def _real_day(found: bytes) -> bool:
+    try:
+        _date.fromisoformat(found.decode())
+    except ValueError:
+        return False
+    return True
+
+
+def _parse_text(raw: bytes, text: str, first_line: int) -> Rows:
+    """Rows of part of the file (lines numbered from `first_line`), warning about malformed ones."""
+    rows = Rows()
+    problems: list[tuple[int, str, str]] = []
+    for number, line in enumerate(text.splitlines(), first_line):
+        if not line.strip():
+            continue
+        record = next(csv.reader([line]), [])
+        if tuple(record) == HEADER:
+            continue
+        problem = _problem(record)
+        if problem:
+            problems.append((number, line, problem))
+            rows.unparsed.append(line)
+            continue
+        day, source, item, metric, value = record
+        rows[(day, source, item, metric)] = int(value)
+    if problems:
+        _warn(raw, problems)
+    return rows
+
+
+def _update_whole(previous: bytes | None, fresh: Mapping[Key, int], wanted: set[Charted]) -> Updated:
+    old_rows = parse(previous)
+    old = {name: series(old_rows, *name) for name in wanted}
+    rows = old_rows
+    for key, value in fresh.items():
+        rows[key] = value
+    new = {name: series(rows, *name) for name in wanted}
+    return Updated(render_csv(rows), {k: v for k, v in old.items() if v}, {k: v for k, v in new.items() if v})

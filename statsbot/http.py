@@ -6,8 +6,9 @@ from __future__ import annotations
 
 import json
 import logging
+import queue
 import threading
-from concurrent.futures import FIRST_COMPLETED, Future, wait
+from concurrent.futures import Future
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Mapping, TypeVar
 from urllib.parse import urlsplit
@@ -218,35 +219,60 @@ class StopSignal:
 def run_pool(
     work: Callable[[K], T], keys: Iterable[K], *, workers: int, deadline: Deadline, label: str | None = None
 ) -> dict[K, T | BaseException]:
-    """`work(key)` for every key on at most `workers` threads; each key's result or exception.
+    """`work(key)` for every key on at most `workers` threads; each key's result or exception,
+    in the order of `keys`.
 
-    Keys still running or queued when the deadline passes get a `DeadlineExceeded`.
-    With a `label`, progress is shown (items done of total).
+    Keys still running or queued when the deadline passes get a `DeadlineExceeded` (those
+    not started are cancelled). With a `label`, progress is shown (items done of total).
+
+    The cost is O(N): at most twice `workers` calls are queued at once, and each finished
+    call reports itself on a queue (waiting on every pending future after each completion,
+    as `concurrent.futures.wait` does, would be O(N^2) for N keys).
     """
     keys = list(keys)
     results: dict[K, T | BaseException] = {}
     if not keys:
         return results
     progress = Progress(label, len(keys)) if label else None
+    threads = max(1, min(workers, len(keys)))
     # Daemon threads: a worker stuck past the deadline is abandoned and cannot keep the process alive.
-    pool = DaemonPool(max_workers=max(1, min(workers, len(keys))), thread_name_prefix="statsbot-http")
-    futures: dict[Future[T], K] = {pool.submit(work, key): key for key in keys}
-    pending = set(futures)
+    pool = DaemonPool(max_workers=threads, thread_name_prefix="statsbot-http")
+    finished: queue.SimpleQueue[int] = queue.SimpleQueue()  # indexes of the calls that ended
+    in_flight: dict[int, Future[T]] = {}
+    outcomes: dict[int, T | BaseException] = {}
+    submitted = 0
+
+    def submit_next() -> None:
+        nonlocal submitted
+        index = submitted
+        submitted += 1
+        future = pool.submit(work, keys[index])
+        in_flight[index] = future
+        future.add_done_callback(lambda _future: finished.put(index))
+
     try:
-        while pending:
-            done, pending = wait(pending, timeout=deadline.remaining(), return_when=FIRST_COMPLETED)
-            for future in done:
-                try:
-                    results[futures[future]] = future.result()
-                except BaseException as exc:  # noqa: BLE001 - handed to the caller per key
-                    results[futures[future]] = exc
-                if progress is not None:
-                    progress.step()
-            if not done and pending:
+        while submitted < len(keys) and len(in_flight) < 2 * threads:
+            submit_next()
+        while in_flight:
+            try:
+                index = finished.get(timeout=max(0.0, deadline.remaining()))
+            except queue.Empty:
                 break
+            future = in_flight.pop(index, None)
+            if future is None:  # cannot happen: each call reports once
+                continue
+            try:
+                outcomes[index] = future.result()
+            except BaseException as exc:  # noqa: BLE001 - handed to the caller per key
+                outcomes[index] = exc
+            if progress is not None:
+                progress.step()
+            if submitted < len(keys):
+                submit_next()
     finally:
-        for future in pending:
+        for future in in_flight.values():
             future.cancel()
-            results[futures[future]] = DeadlineExceeded(f"{deadline.name} reached")
         pool.shutdown()
+    for index, key in enumerate(keys):
+        results[key] = outcomes[index] if index in outcomes else DeadlineExceeded(f"{deadline.name} reached")
     return results

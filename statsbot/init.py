@@ -16,6 +16,12 @@ from statsbot.sources.scholar.config import validate_scholar_id
 CONFIG_PATH = "statsbot.toml"
 WORKFLOW_PATH = ".github/workflows/statsbot.yml"
 ACADHOMEPAGE_CRAWLER = ".github/workflows/google_scholar_crawler.yaml"
+SITES = ("acadhomepage", "al-folio")  # `init --site`: the homepage template the repository is built from
+ALFOLIO_DEPLOY = ".github/workflows/deploy.yml"
+ALFOLIO_SOCIALS = "_data/socials.yml"
+ALFOLIO_UPDATER = ".github/workflows/update-citations.yml"  # al-folio's own Scholar job, which commits _data/citations.yml
+ALFOLIO_STEP_NAME = "Fetch citations.yml from the statsbot data branch"
+ALFOLIO_EXAMPLE_ID = "qc6CJjYAAAAJ"  # the scholar_userid al-folio ships in _data/socials.yml (Albert Einstein's profile)
 # `init --fetcher NAME`: the paid Scholar fetchers it can add after "direct", and what the user must do for each.
 PAID_FETCHERS = {
     "serpapi": {
@@ -50,6 +56,10 @@ class InitResult:
     ignored_output: bool = False
     fetchers: list[str] = field(default_factory=list)  # paid Scholar fetchers added by --fetcher
     lab: bool = False  # --lab: [[people]] and the sharded workflow
+    site: str = "acadhomepage"  # --site
+    scholar_id_from: str | None = None  # the file the Scholar id was read from (al-folio's _data/socials.yml)
+    deploy_step: str | None = None  # al-folio: "added" or "present" (the step in ALFOLIO_DEPLOY)
+    alfolio_updater: bool = False  # al-folio's own update-citations.yml is there too
 
     def lines(self) -> list[str]:
         out = [f"wrote {path}" for path in self.written]
@@ -68,6 +78,8 @@ class InitResult:
         step = 1
         if self.lab:
             return out + self._lab_steps(repo)
+        if self.site == "al-folio":
+            return out[:-2] + self._alfolio_lines() + out[-2:] + self._alfolio_steps(repo)
         if not self.scholar_id:
             out.append(
                 f"  {step}. Add the secret GOOGLE_SCHOLAR_ID (the part after user= in your Scholar profile URL) at "
@@ -86,6 +98,51 @@ class InitResult:
             f"  {step + 1}. Run the workflow once: https://github.com/{repo}/actions/workflows/statsbot.yml (Run workflow)."
         )
         out.append(f"  {step + 2}. Then `statsbot badges` prints the badge snippets for your pages.")
+        return out
+
+    def _alfolio_lines(self) -> list[str]:
+        out = []
+        if self.scholar_id_from:
+            out.append(f"took the Scholar id {self.scholar_id} from {self.scholar_id_from} (scholar_userid)")
+            if self.scholar_id == ALFOLIO_EXAMPLE_ID:
+                out.append(
+                    f"{self.scholar_id} is al-folio's example profile, not yours: put your id in {self.scholar_id_from} "
+                    f"and run init again with --force, or edit [scholar] id in {CONFIG_PATH}"
+                )
+        if self.deploy_step == "added":
+            out.append(f"added the step {ALFOLIO_STEP_NAME!r} to {ALFOLIO_DEPLOY}, before the Jekyll build")
+        elif self.deploy_step == "present":
+            out.append(f"{ALFOLIO_DEPLOY} already has the step {ALFOLIO_STEP_NAME!r}")
+        if self.alfolio_updater:
+            out.append(
+                f"{ALFOLIO_UPDATER} (al-folio's own Scholar job) also writes _data/citations.yml: delete or disable it "
+                "once statsbot has run, so that the two do not fight over the file."
+            )
+        return out
+
+    def _alfolio_steps(self, repo: str) -> list[str]:
+        out = []
+        step = 1
+        if not self.scholar_id:
+            out.append(
+                f"  {step}. Add the secret GOOGLE_SCHOLAR_ID (the part after user= in your Scholar profile URL) at "
+                f"https://github.com/{repo}/settings/secrets/actions, or scholar_userid to {ALFOLIO_SOCIALS} and run init again."
+            )
+            step += 1
+        for line in self._fetcher_steps(
+            f"https://github.com/{repo}/settings/secrets/actions",
+            "when Scholar blocks the runner, statsbot fetches the profile through {name}. Cost: {cost}.",
+        ):
+            out.append(f"  {step}. {line}")
+            step += 1
+        out += [
+            f"  {step}. Commit and push {CONFIG_PATH}, {WORKFLOW_PATH} and {ALFOLIO_DEPLOY}.",
+            f"  {step + 1}. Run the statsbot workflow once: https://github.com/{repo}/actions/workflows/statsbot.yml "
+            "(Run workflow). Every deploy then copies al-folio/citations.yml from the data branch to _data/citations.yml; "
+            "until the first run it keeps the committed file.",
+            f"  {step + 2}. The data branch changes do not start a deploy by themselves: the citations refresh with each "
+            'site build. To commit _data/citations.yml to your site\'s branch instead, set al_folio = true in [output].',
+        ]
         return out
 
     def _fetcher_steps(self, secrets: str, why: str) -> list[str]:
@@ -184,7 +241,12 @@ def init(
     force: bool = False,
     fetchers: Sequence[str] = (),
     lab: bool = False,
+    site: str = "acadhomepage",
 ) -> InitResult:
+    if site not in SITES:
+        raise ConfigError(f"--site: unknown site {site!r} (choose from {', '.join(SITES)})")
+    if lab and site != "acadhomepage":
+        raise ConfigError(f"--lab: not with --site {site}")
     if lab and scholar_id:
         raise ConfigError("--scholar-id: not with --lab (each person's Scholar id goes in their [[people]] entry)")
     unknown = [name for name in fetchers if name not in PAID_FETCHERS]
@@ -198,14 +260,41 @@ def init(
             except ValueError as exc:
                 raise ConfigError(f"{flag}: {exc}") from None
     scholar_id = validate_scholar_id(scholar_id) if scholar_id else None  # a profile URL becomes its id
-    result = InitResult(scholar_id=scholar_id, fetchers=fetchers, lab=lab)
+    result = InitResult(scholar_id=scholar_id, fetchers=fetchers, lab=lab, site=site)
+    deploy: tuple[Path, str, str] | None = None  # al-folio: the deploy workflow, its text now and with the step
+    if site == "al-folio":  # everything is checked before anything is written
+        if not (directory / "_config.yml").is_file() and not (directory / ALFOLIO_SOCIALS).is_file():
+            raise ConfigError(
+                f"--site al-folio: no _config.yml or {ALFOLIO_SOCIALS} in {directory}: run statsbot init at the root of your al-folio repository"
+            )
+        if result.scholar_id is None:
+            for name in (ALFOLIO_SOCIALS, "_config.yml"):  # older al-folio kept scholar_userid in _config.yml
+                found = scholar_id_from_yaml(directory / name)
+                if found:
+                    result.scholar_id, result.scholar_id_from = found, name
+                    break
+        path = directory / ALFOLIO_DEPLOY
+        try:
+            before = path.read_text(encoding="utf-8")
+        except FileNotFoundError:
+            raise ConfigError(
+                f"--site al-folio: {ALFOLIO_DEPLOY} not found: statsbot adds a step to al-folio's deploy workflow "
+                "(use --site acadhomepage for a site without it)"
+            ) from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"--site al-folio: {ALFOLIO_DEPLOY} cannot be read: {exc}") from None
+        deploy = (path, before, add_deploy_step(before, _data_branch(directory / CONFIG_PATH)))
+        result.alfolio_updater = (directory / ALFOLIO_UPDATER).is_file()
     result.repository = repo or repository_from_site(directory)
     if (directory / ACADHOMEPAGE_CRAWLER).is_file():
         result.replaces = ACADHOMEPAGE_CRAWLER
-    wanted = {
-        CONFIG_PATH: lab_config_text(fetchers) if lab else config_text(scholar_id, result.repository, fetchers),
-        WORKFLOW_PATH: template("lab.yml" if lab else "workflow.yml"),
-    }
+    if lab:
+        config = lab_config_text(fetchers)
+    elif site == "al-folio":
+        config = alfolio_config_text(result.scholar_id, result.repository, fetchers)
+    else:
+        config = config_text(scholar_id, result.repository, fetchers)
+    wanted = {CONFIG_PATH: config, WORKFLOW_PATH: template("lab.yml" if lab else "workflow.yml")}
     for relpath, text in wanted.items():
         path = directory / relpath
         if path.exists():
@@ -217,8 +306,141 @@ def init(
                 continue
         write_bytes_atomic(path, text.encode("utf-8"))
         result.written.append(relpath)
+    if deploy is not None:  # an insertion, made once, whatever --force says
+        path, before, after = deploy
+        result.deploy_step = "present" if after == before else "added"
+        if after != before:
+            write_bytes_atomic(path, after.encode("utf-8"))
     result.ignored_output = _ignore_output(directory)
     return result
+
+
+# ----------------------------------------------------------------------- al-folio
+
+
+def scholar_id_from_yaml(path: Path) -> str | None:
+    """A top-level ``scholar_userid: ID`` from a YAML file (al-folio's _data/socials.yml), read
+    line by line without a YAML parser: plain or quoted, a trailing comment allowed. None when
+    the key is absent or its value is not a Scholar id."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+    for line in text.splitlines():
+        key, colon, value = line.partition(":")
+        if not colon or key.rstrip() != "scholar_userid" or key != key.lstrip():
+            continue
+        value = value.strip()
+        if value[:1] in ("'", '"'):
+            value = value[1:].partition(value[0])[0]
+        else:
+            value = value.split(" #", 1)[0].strip()
+        try:
+            return validate_scholar_id(value)
+        except ValueError:
+            return None
+    return None
+
+
+def alfolio_config_text(scholar_id: str | None, repository: str | None, fetchers: Sequence[str] = ()) -> str:
+    """statsbot.toml for an al-folio site: the usual file, and al-folio's citations.yml on the data branch."""
+    text = config_text(scholar_id, repository, fetchers)
+    text = text.replace("# the branch AcadHomepage pages read", "# the data branch (al-folio's deploy step reads it)")
+    return text.rstrip("\n") + (
+        "\n\n[output]\n"
+        'al_folio = "data-branch"  # al-folio/citations.yml on the data branch: the deploy workflow copies it to _data/citations.yml\n'
+        "# al_folio = true         # or also commit _data/citations.yml to your site's branch\n"
+        '# al_folio_branch = "main"  # that branch (default: the repository\'s default branch)\n'
+    )
+
+
+def _data_branch(config_path: Path) -> str:
+    """[publish] branch of an existing statsbot.toml (it is kept), else the default."""
+    from statsbot.settings import PublishConfig, validate_branch
+
+    default = PublishConfig().branch
+    try:
+        import tomllib  # type: ignore[import-not-found]
+    except ImportError:  # pragma: no cover - Python 3.10
+        import tomli as tomllib  # type: ignore[no-redef]
+    try:
+        branch = tomllib.loads(config_path.read_text(encoding="utf-8")).get("publish", {}).get("branch", default)
+        return validate_branch(branch)
+    except (OSError, UnicodeDecodeError, ValueError, AttributeError, tomllib.TOMLDecodeError):
+        return default
+
+
+_STEP_ITEM = re.compile(r"( *)- ")
+_BUILD = re.compile(r"\bjekyll\s+build\b")
+
+
+def deploy_step(indent: str, branch: str, newline: str) -> str:
+    """The step, for a steps list whose items start with `indent` + "- ". The branch reaches the
+    shell through env (never a ${{ }} expression inside run:); the file is replaced only when
+    git show succeeds, so a data branch that does not exist yet keeps the committed file."""
+    body = indent + "  "
+    lines = [
+        f"{indent}- name: {ALFOLIO_STEP_NAME}",
+        f"{body}# statsbot (statsbot init --site al-folio): _data/citations.yml from the data branch, if it has one",
+        f"{body}env:",
+        f"{body}  STATSBOT_BRANCH: {branch}",
+        f"{body}run: |",
+        f'{body}  if git fetch --no-tags --depth=1 origin "$STATSBOT_BRANCH" && git show FETCH_HEAD:al-folio/citations.yml > _data/citations.yml.statsbot; then',
+        f"{body}    mv _data/citations.yml.statsbot _data/citations.yml",
+        f'{body}    echo "statsbot: _data/citations.yml from $STATSBOT_BRANCH"',
+        f"{body}  else",
+        f"{body}    rm -f _data/citations.yml.statsbot",
+        f'{body}    echo "statsbot: no al-folio/citations.yml on $STATSBOT_BRANCH yet; keeping the committed _data/citations.yml"',
+        f"{body}  fi",
+    ]
+    return newline.join(lines) + newline
+
+
+def add_deploy_step(text: str, branch: str) -> str:
+    """al-folio's deploy workflow with the statsbot step inserted right before the step that
+    runs ``jekyll build``; every other byte is kept. Already there: the text unchanged.
+    A workflow whose shape is not recognised is refused (ConfigError), never guessed at."""
+    if ALFOLIO_STEP_NAME in text or "al-folio/citations.yml" in text:
+        return text
+    newline = "\r\n" if "\r\n" in text else "\n"
+    lines = text.split(newline)
+    where = f"--site al-folio: {ALFOLIO_DEPLOY}"
+    advice = "add the step yourself (statsbot's docs: al-folio) or use --site acadhomepage"
+    if any("\t" in line[: len(line) - len(line.lstrip())] for line in lines):
+        raise ConfigError(f"{where}: indented with tabs, which YAML does not allow; {advice}")
+    builds = [i for i, line in enumerate(lines) if _BUILD.search(line.split("#", 1)[0])]
+    if len(builds) != 1:
+        found = "no step runs" if not builds else f"{len(builds)} lines run"
+        raise ConfigError(f"{where}: {found} 'jekyll build', so statsbot cannot tell where the build starts; {advice}")
+    build = builds[0]
+    depth = _indent(lines[build])
+    # The step holding that line: the nearest "- " item above it, less indented than it.
+    start = next(
+        (i for i in range(build, -1, -1) if (m := _STEP_ITEM.match(lines[i])) and len(m.group(1)) < depth),
+        None,
+    )
+    if start is None:
+        raise ConfigError(f"{where}: the 'jekyll build' line is not inside a list of steps; {advice}")
+    dash = len(_STEP_ITEM.match(lines[start]).group(1))  # type: ignore[union-attr]
+    # Above it, up to a "steps:" key, only items of the same list (or deeper lines, blanks, comments).
+    for i in range(start - 1, -1, -1):
+        line = lines[i]
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        indent = _indent(line)
+        if indent > dash or (indent == dash and line[indent:].startswith("- ")):
+            continue
+        if line.strip() == "steps:" and indent <= dash:
+            break
+        raise ConfigError(f"{where}: the 'jekyll build' step is not in a 'steps:' list statsbot recognises; {advice}")
+    else:
+        raise ConfigError(f"{where}: no 'steps:' above the 'jekyll build' step; {advice}")
+    step = deploy_step(" " * dash, branch, newline)
+    return newline.join(lines[:start]) + (newline if start else "") + step + newline.join(lines[start:])
+
+
+def _indent(line: str) -> int:
+    return len(line) - len(line.lstrip(" "))
 
 
 def _ignore_output(directory: Path) -> bool:

@@ -56,11 +56,19 @@ def stats_document(
         for name, items in old_sources.items()
         if isinstance(items, Mapping)
     }
+    folded: dict[str, dict[str, list[str]]] = {}  # per case-insensitive source: lower-cased name -> its spellings
     for result in results:
         items = sources.setdefault(result.source, {})
         if result.source in case_insensitive:  # one entry per repository or user, however spelt
-            for name in [n for n in items if n.lower() == result.item.lower() and n != result.item]:
-                del items[name]
+            index = folded.get(result.source)
+            if index is None:  # built once per source: a scan of every entry per result would be O(N^2)
+                index = folded[result.source] = {}
+                for name in items:
+                    index.setdefault(name.lower(), []).append(name)
+            for name in index.get(result.item.lower(), ()):
+                if name != result.item:
+                    items.pop(name, None)
+            index[result.item.lower()] = [result.item]
         items[result.item] = result.stats_entry()
     when = iso_utc((generated_at or utc_now()).replace(microsecond=0))
     return {"schema_version": STATS_SCHEMA_VERSION, "generated_at": when, "sources": sources}

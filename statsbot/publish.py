@@ -50,6 +50,7 @@ MAX_PUSH_TRIES = 5
 NETWORK_TIMEOUT = 180.0
 MIN_NETWORK_TIMEOUT = 30.0  # even past the run's deadline, a push gets this long
 LOCAL_TIMEOUT = 120.0
+GC_TIMEOUT = 60.0  # `git gc --auto` after publishing: a repack of the data branch takes seconds
 ACTIONS_NAME = "github-actions[bot]"
 ACTIONS_EMAIL = "41898282+github-actions[bot]@users.noreply.github.com"
 FALLBACK_NAME = "statsbot"
@@ -78,6 +79,7 @@ class PublishResult:
     files_changed: int
     tries: int
     remote: str | None
+    paths: tuple[str, ...] = ()  # the files this commit changed (added or modified), sorted
 
     def describe(self) -> str:
         where = f"{self.remote}/{self.branch}" if self.remote else f"local branch {self.branch}"
@@ -94,7 +96,9 @@ def _data(payload: bytes) -> bytes:
 
 def blob_sha(data: bytes) -> str:
     """The object id git gives these bytes as a blob."""
-    return hashlib.sha1(b"blob %d\0" % len(data) + data).hexdigest()
+    digest = hashlib.sha1(b"blob %d\0" % len(data))
+    digest.update(data)  # not `header + data`: that would copy a large file (history.csv) once more
+    return digest.hexdigest()
 
 
 _SSH_PROGRAM = re.compile(r"""\s*("[^"]*"|'[^']*'|\S+)""")
@@ -166,13 +170,14 @@ class Git:
         env: Mapping[str, str] | None = None,
         network: bool = False,
         check: bool = True,
+        timeout: float | None = None,
     ) -> subprocess.CompletedProcess[bytes]:
         if network and self._ssh_env is None:
             configured = self.run("config", "--get", "core.sshCommand", check=False).stdout.decode().strip()
             self._ssh_env = batch_mode_ssh(self._env, configured or None)
         network_env = {**self._ssh_env, **self._config_env} if network and self._ssh_env is not None else {}
         command_env = {**self._env, **network_env, **(env or {})}
-        timeout = LOCAL_TIMEOUT
+        timeout = LOCAL_TIMEOUT if timeout is None else timeout
         if network:
             timeout = NETWORK_TIMEOUT
             if self.deadline is not None:
@@ -236,18 +241,43 @@ class GitSnapshot:
         return entries
 
 
-def published_paths(settings: PublishConfig, base_dir: Path, cwd: Path) -> tuple[str | None, list[str]]:
-    """The remote's URL and the files on the data branch as last fetched (no network)."""
+@dataclass
+class PublishedBranch:
+    """The data branch as last fetched or pushed (no network): its commit's files and their bytes."""
+
+    remote_url: str | None
+    snapshot: GitSnapshot | None  # None when there is no repository; its commit is None when there is no branch
+    pushed: bool = False  # the commit is the remote's branch (refs/remotes/...), not only a local commit
+
+    @property
+    def commit(self) -> str | None:
+        return self.snapshot.commit if self.snapshot else None
+
+    def paths(self) -> list[str]:
+        return list(self.snapshot.entries()) if self.snapshot else []
+
+    def read(self, relpath: str) -> bytes | None:
+        return self.snapshot.read(relpath) if self.snapshot else None
+
+
+def published_branch(settings: PublishConfig, base_dir: Path, cwd: Path) -> PublishedBranch:
+    """The remote's URL and the data branch's newest commit as last fetched or pushed (no network)."""
     repo = find_repository(settings, base_dir, cwd)
     if repo is None:
-        return None, []
+        return PublishedBranch(None, None)
     git = Git(repo, os.environ)
     url = git.run("remote", "get-url", settings.remote, check=False).stdout.decode().strip() or None
     for ref in (f"refs/remotes/{settings.remote}/{settings.branch}", f"refs/heads/{settings.branch}"):
         done = git.run("rev-parse", "--verify", "--quiet", f"{ref}^{{commit}}", check=False)
         if done.returncode == 0:
-            return url, list(GitSnapshot(git, done.stdout.decode().strip()).entries())
-    return url, []
+            return PublishedBranch(url, GitSnapshot(git, done.stdout.decode().strip()), ref.startswith("refs/remotes/"))
+    return PublishedBranch(url, GitSnapshot(git, None))
+
+
+def published_paths(settings: PublishConfig, base_dir: Path, cwd: Path) -> tuple[str | None, list[str]]:
+    """The remote's URL and the files on the data branch as last fetched (no network)."""
+    branch = published_branch(settings, base_dir, cwd)
+    return branch.remote_url, branch.paths()
 
 
 def _origin(url: str) -> tuple[str, str, int | None]:
@@ -382,16 +412,19 @@ class Publisher:
             snapshot = self._snapshot if attempt == 1 else GitSnapshot(self.git, tip)
             if attempt > 1:
                 files = rerender(snapshot if tip else EmptySnapshot())
-            commit, changed = self._commit(tip, snapshot, files, changes)
+            commit, paths = self._commit(tip, snapshot, files, changes)
+            changed = len(paths)
             if commit is None:
                 return PublishResult("unchanged", self.branch, tip, 0, attempt, self.remote if self.push else None)
             if not self.push:  # the old value: the local tip, or "must not exist yet" (a fresh clone)
                 self.git.run("update-ref", f"refs/heads/{self.branch}", commit, self._local or "0" * 40)
-                return PublishResult("committed", self.branch, commit, changed, attempt, None)
+                self._collect_garbage()
+                return PublishResult("committed", self.branch, commit, changed, attempt, None, paths)
             pushed, stderr = self._push(commit, tip)
             if pushed:
                 self.git.run("update-ref", f"refs/remotes/{self.remote}/{self.branch}", commit)
-                return PublishResult("pushed", self.branch, commit, changed, attempt, self.remote)
+                self._collect_garbage()
+                return PublishResult("pushed", self.branch, commit, changed, attempt, self.remote, paths)
             if not _RACE.search(stderr):
                 raise PublishError(f"push to {self.remote}/{self.branch} failed: {self._explain(stderr)}")
             if self.git.deadline is not None and self.git.deadline.expired():
@@ -404,13 +437,13 @@ class Publisher:
 
     def _commit(
         self, tip: str | None, snapshot: GitSnapshot, files: Mapping[str, bytes], changes: Sequence[str]
-    ) -> tuple[str | None, int]:
-        """A commit of the tip's tree with `files` laid over it, or None when nothing would change."""
+    ) -> tuple[str | None, tuple[str, ...]]:
+        """A commit of the tip's tree with `files` laid over it (None when nothing would change), and the paths it changes."""
         existing = snapshot.entries()
         wanted = {path: blob_sha(data) for path, data in files.items()}
         changed = sorted(path for path, sha in wanted.items() if existing.get(path) != sha)
         if not changed:
-            return None, 0
+            return None, ()
         message = self.settings.message
         if changes:
             shown = list(changes[:50]) + ([f"... and {len(changes) - 50} more"] if len(changes) > 50 else [])
@@ -426,7 +459,7 @@ class Publisher:
             stream.append(f"from {tip}\n".encode())
         for path in changed:
             stream.append(f"M 100644 inline {path}\n".encode())
-            stream.append(_data(files[path]))
+            stream += [b"data %d\n" % len(files[path]), files[path], b"\n"]  # as _data, without a copy of each file
         stream.append(b"done\n")
         self.git.run("fast-import", "--quiet", "--done", input=b"".join(stream))
         try:
@@ -435,7 +468,28 @@ class Publisher:
             self.git.run("update-ref", "-d", scratch_ref, check=False)
         if tip and self.settings.history == "squash":  # the same tree, without the history
             commit = self.git.out("commit-tree", f"{commit}^{{tree}}", input=message.encode() + b"\n", env=identity)
-        return commit, len(changed)
+        return commit, tuple(changed)
+
+    def _collect_garbage(self) -> None:
+        """``git gc --auto`` after a commit, so a long-lived checkout (`statsbot schedule`) does not
+        gather a pack per run: git repacks once there are more than ``gc.autoPackLimit`` packs (50)
+        or ``gc.auto`` loose objects, and otherwise returns at once. It runs in the foreground
+        (``gc.autoDetach=false``), within GC_TIMEOUT and the run's deadline, quietly; a failure
+        or a timeout is a warning and never fails the run (the commit is already made)."""
+        budget = GC_TIMEOUT if self.git.deadline is None else min(GC_TIMEOUT, self.git.deadline.remaining())
+        if budget < 1.0:
+            log.info("git gc --auto skipped: the run's deadline is too close")
+            return
+        try:
+            done = self.git.run("-c", "gc.autoDetach=false", "gc", "--auto", "--quiet", check=False, timeout=budget)
+        except PublishError as exc:
+            reason = f"it did not finish within {budget:.3g} s" if "did not finish" in str(exc) else str(exc)
+            log.warning("git gc --auto in %s: %s (the data branch was published; this only tidies the local repository)",
+                        self.git.repo, reason)
+            return
+        if done.returncode != 0:
+            log.warning("git gc --auto in %s failed (the data branch was published; this only tidies the local repository): %s",
+                        self.git.repo, self.git.redact(done.stderr.decode(errors="replace")))
 
     def _push(self, commit: str, tip: str | None) -> tuple[bool, str]:
         args = ["push", "--porcelain", "--no-verify"]
@@ -513,3 +567,59 @@ class Publisher:
                     f"the data branch {self.branch!r} is checked out in {where}; statsbot will not move it "
                     "under a working tree (check out another branch there, or push instead of --no-push)"
                 )
+
+
+class SiteFilePublisher:
+    """Commits one file to the site's own branch (al-folio's ``_data/citations.yml``, which
+    Jekyll reads at build time), through the data branch's plumbing: a `Publisher` on that
+    branch, from the same repository, remote, token handling and deadline, with ``history =
+    "keep"``. Its fast-import starts ``from`` the branch tip and lays only this file over it,
+    so every other file and the history are kept; equal bytes make no commit; a push that
+    loses a race is built again on the new tip. The work tree, index and ``HEAD`` are never
+    touched (the branch is fetched into ``refs/remotes/<remote>/``, never checked out).
+
+    With ``--no-push`` nothing is committed: the site's branch is usually the one checked
+    out, and moving it under the working tree is not statsbot's to do.
+    """
+
+    def __init__(self, data: Publisher, branch: str | None, path: str, message: str) -> None:
+        self.data = data
+        self.branch = branch
+        self.path = path
+        self.message = message
+
+    def publish(self, payload: bytes) -> PublishResult | None:
+        if not self.data.push:
+            log.info("not committing %s to the site's branch without a push (--no-push)", self.path)
+            return None
+        branch = self.branch or self._default_branch()
+        if branch == self.data.branch:
+            raise PublishError(
+                f"[output] al_folio_branch is the data branch {branch!r}: name the branch your site builds from"
+            )
+        settings = PublishConfig(branch=branch, remote=self.data.remote, history="keep", message=self.message)
+        site = Publisher(settings, self.data.git.repo, self.data.env, push=True, api_url=self.data.api_url)
+        if self.data.git.deadline is not None:
+            site.use_deadline(self.data.git.deadline)
+        files = {self.path: payload}
+        return site.publish(files, lambda snapshot: files)
+
+    def _default_branch(self) -> str:
+        """The remote's default branch: ``refs/remotes/<remote>/HEAD`` when a clone recorded it,
+        else what the remote says its HEAD is (``git ls-remote --symref``)."""
+        git = self.data.git
+        done = git.run("symbolic-ref", "--quiet", f"refs/remotes/{self.data.remote}/HEAD", check=False)
+        ref = done.stdout.decode().strip() if done.returncode == 0 else ""
+        prefix = f"refs/remotes/{self.data.remote}/"
+        if ref.startswith(prefix) and ref != prefix + "HEAD":
+            return ref[len(prefix):]
+        done = git.run("ls-remote", "--symref", self.data.remote, "HEAD", network=True, check=False)
+        for line in done.stdout.decode(errors="replace").splitlines():
+            target, _, name = line.partition("\t")
+            if name.strip() == "HEAD" and target.startswith("ref: refs/heads/"):
+                return target.removeprefix("ref: refs/heads/").strip()
+        raise PublishError(
+            f"could not tell the default branch of {self.data.remote} "
+            f"({self.data._explain(done.stderr.decode(errors='replace')) or 'no HEAD'}); "
+            "set [output] al_folio_branch to the branch your site builds from"
+        )

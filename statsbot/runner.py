@@ -28,7 +28,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict
 
-from statsbot import group, headline, history
+from statsbot import alfolio, group, headline, history
 from statsbot.badges import STALE_COLOR
 from statsbot.cache import CACHE_FILE, cache_document, load_cache, section
 from statsbot.config import Config, LoadedConfig
@@ -74,6 +74,10 @@ class RunReport(BaseModel):
     publish_error: str | None = None  # why publishing failed (the output folder was written)
     before: dict[str, Any] = {}  # stats.json as published before this run
     summary: list[list[str]] = []  # each result's lines for the summary on stdout, from its source
+    cdn: Any = None  # a cdn.PurgeReport: the changed files purged on jsDelivr after the push
+    rebuild: Any = None  # a rebuild.RebuildResult: the site's build [publish] rebuild started, or why it could not
+    staleness: Any = None  # a keepalive.Staleness when nothing new was published for stale_after_days
+    keepalive: Any = None  # a keepalive.Keepalive: the schedule checked after publishing (GitHub Actions)
 
     @property
     def stale(self) -> list[ItemResult]:
@@ -158,7 +162,27 @@ def run(
         except PublishError as exc:
             publish_error = one_line(str(exc), 600)
             log.error("%s", publish_error)
-    return RunReport(**report, written=written, published=published, publish_error=publish_error)
+        if publish_error is None:  # [output] al_folio = true: _data/citations.yml on the site's branch
+            try:
+                alfolio.commit_to_site(loaded.config, publisher, files, previous)
+            except PublishError as exc:
+                publish_error = one_line(f"al-folio: {exc}", 600)
+                log.error("%s", publish_error)
+    after = after_push(publisher, published, env, deadline) if published is not None else {}  # jsDelivr, rebuild
+    return RunReport(**report, written=written, published=published, publish_error=publish_error, **after)
+
+
+def after_push(publisher: Any, published: Any, env: Mapping[str, str], deadline: Deadline) -> dict[str, Any]:
+    """The post-publish step, after a push that changed files: purge them on jsDelivr
+    (`statsbot.cdn`; never fails the run) and start the site's build (`statsbot.rebuild`; a
+    failure is the run's error, the push stays done). Nothing after a commit not pushed (--no-push)."""
+    if published.status != "pushed":
+        return {}
+    from statsbot.cdn import purge_after_push
+    from statsbot.rebuild import rebuild_after_push
+
+    purged = purge_after_push(publisher, published, env, deadline)
+    return {"cdn": purged, "rebuild": rebuild_after_push(publisher, published, env, deadline)}
 
 
 # ----------------------------------------------------------------------- fetching
@@ -320,11 +344,14 @@ def render(fetched: Fetched, previous: Snapshot) -> tuple[dict[str, bytes], dict
     files[STATS_FILE] = stats
     files = stabilize(files, previous)
     encoded = encode(files)
-    old_history = previous.read(history.HISTORY_FILE)
-    rows = history.updated(old_history, fetched.results, day)
-    encoded[history.HISTORY_FILE] = history.render_csv(rows)
+    # history.csv streamed: old rows copied through, today's laid over them; only the charted series are read.
+    charted = charted_series(fetched) if config.charts.enabled else []
+    wanted = {(series.source, series.item, series.metric) for series in charted}
+    updated = history.update(previous.read(history.HISTORY_FILE), fetched.results, day, wanted)
+    encoded[history.HISTORY_FILE] = updated.data
+    encoded.update(alfolio.render_files(config, encoded, previous))  # [output] al_folio: al-folio's citations.yml
     if config.charts.enabled:
-        encoded.update(chart_files(fetched, rows, history.parse(old_history), encoded, previous))
+        encoded.update(chart_files(fetched, charted, updated, encoded, previous))
     return encoded, files[STATS_FILE]
 
 
@@ -347,30 +374,40 @@ def _item_files(
     return files
 
 
-def chart_files(
-    fetched: Fetched, rows: Mapping[Any, int], old_rows: Mapping[Any, int], encoded: Mapping[str, bytes], previous: Snapshot
-) -> dict[str, bytes]:
-    """Each source's charts: its metrics over time from history.csv (and Scholar's citations
-    per year). A chart whose data did not change is carried over from the earlier run
-    instead of being drawn again."""
-    out: dict[str, bytes] = {}
-    for source in fetched.sources.values():
-        out.update(source.charts(encoded, previous))
+def charted_series(fetched: Fetched) -> list[Any]:
+    """The series the sources want charted (`sources.base.Series`), without a lab's members'
+    items unless ``[charts] people``: the only rows of history.csv a run reads back."""
     skip: set[tuple[str, str]] = set()
     if not fetched.config.charts.people:  # a lab's members' items: no chart unless [charts] people
         skip = {(src, item.lower()) for items in by_person(fetched.config).values() for src, item in items}
-    for series in (s for source in fetched.sources.values() for s in source.series(fetched.config.charts)):
-        if (series.source, series.item.lower()) in skip:
-            continue
-        points = history.series(rows, series.source, series.item, series.metric)
+    return [
+        series
+        for source in fetched.sources.values()
+        for series in source.series(fetched.config.charts)
+        if (series.source, series.item.lower()) not in skip
+    ]
+
+
+def chart_files(
+    fetched: Fetched, charted: list[Any], updated: history.Updated, encoded: Mapping[str, bytes], previous: Snapshot
+) -> dict[str, bytes]:
+    """Each source's charts: its metrics over time from history.csv (`charted`, their points
+    before and after this run in `updated`), and Scholar's citations per year. A chart whose
+    data did not change is carried over from the earlier run instead of being drawn again."""
+    from statsbot import charts  # matplotlib itself is imported only when a chart is drawn
+
+    out: dict[str, bytes] = {}
+    for source in fetched.sources.values():
+        out.update(source.charts(encoded, previous))
+    for series in charted:
+        name = (series.source, series.item, series.metric)
+        points = updated.new.get(name)
         if not points:
             continue
         old_chart = previous.read(series.path)
-        if old_chart is not None and history.series(old_rows, series.source, series.item, series.metric) == points:
+        if old_chart is not None and charts.still_current(updated.old.get(name), points):
             out[series.path] = old_chart
         else:
-            from statsbot import charts
-
             out[safe_relpath(series.path)] = charts.metric_over_time(points, series.title, series.metric.replace("_", " "))
     return out
 

@@ -100,10 +100,41 @@ class PublishConfig(Section):
     repo: str | None = None  # default: the git repository around the current folder
     history: Literal["keep", "squash"] = "keep"
     message: str = "statsbot: update stats"
+    # After a push that changed files: purge them on jsDelivr (statsbot.cdn), which caches
+    # branch URLs for about 12 hours; never fails the run.
+    purge_cdn: bool = True
+    purge_url: str = "https://purge.jsdelivr.net"  # jsDelivr's purge API (another URL only for tests)
+    # After a push that changed files: start the site's build (statsbot.rebuild). "" (none),
+    # "pages" (a GitHub Pages build) or "workflow:<file>[@ref]" (a workflow_dispatch).
+    rebuild: str = ""
 
     _check_branch = field_validator("branch")(classmethod(lambda cls, v: validate_branch(v)))
     _check_remote = field_validator("remote")(classmethod(lambda cls, v: validate_remote(v)))
     _check_message = field_validator("message")(classmethod(lambda cls, v: validate_message(v)))
+    _check_purge_url = field_validator("purge_url")(classmethod(lambda cls, v: validate_base_url(v)))
+    _check_rebuild = field_validator("rebuild")(classmethod(lambda cls, v: validate_rebuild(v)))
+
+
+_WORKFLOW_FILE = re.compile(r"[A-Za-z0-9._-]{1,100}\.ya?ml|[0-9]{1,20}")
+
+
+def validate_rebuild(value: str) -> str:
+    """``""``, ``"pages"`` or ``"workflow:<file>[@ref]"`` (a workflow file in .github/workflows, or its id)."""
+    if value in ("", "pages"):
+        return value
+    kind, colon, target = value.partition(":")
+    workflow, at, ref = target.partition("@")
+    if kind != "workflow" or not colon or not _WORKFLOW_FILE.fullmatch(workflow):
+        raise ValueError(
+            'must be "" (no rebuild), "pages" or "workflow:<file>" such as "workflow:deploy.yml" '
+            f"(optionally @<branch>), got {show(value)}"
+        )
+    if at:
+        try:
+            validate_branch(ref)
+        except ValueError:
+            raise ValueError(f"the branch after '@' must be a plain branch name such as main, got {show(value)}") from None
+    return value
 
 
 class RunConfig(Section):
@@ -112,6 +143,9 @@ class RunConfig(Section):
     deadline_seconds: float = Field(600.0, gt=0, le=6 * 3600)
     max_drop_percent: float = Field(20.0, ge=0, le=100)
     stale_after_days: float = Field(7.0, ge=0, le=3650)
+    # In GitHub Actions: re-enable this workflow's schedule once the default branch has had no
+    # commit for this many days (GitHub disables it at 60); 0 turns keepalive off (statsbot.keepalive).
+    keepalive_days: int = Field(45, ge=0, le=59)
     # badges/citations.json: the count of the first of these with a fresh value (statsbot.headline).
     citations_from: list[str] = Field(default_factory=lambda: ["scholar", "openalex", "semanticscholar"])
 
@@ -139,7 +173,25 @@ class ChartsConfig(Section):
 
 
 class OutputConfig(Section):
-    """``[output]``: where the files are written."""
+    """``[output]`` (or ``[outputs]``): where the files are written, and which extra formats.
+
+    `al_folio` (statsbot.alfolio): ``false``; ``"data-branch"``: al-folio's citations.yml at
+    ``al-folio/citations.yml`` on the data branch (a deploy step copies it); ``true``: that, and
+    committed as ``_data/citations.yml`` to `al_folio_branch` (default: the remote's default branch).
+    """
 
     dir: str = Field("output", min_length=1)
+    al_folio: bool | str = False
+    al_folio_branch: str | None = None
+
+    _check_al_folio = field_validator("al_folio", mode="before")(classmethod(lambda cls, v: validate_al_folio(v)))
+    _check_al_folio_branch = field_validator("al_folio_branch")(
+        classmethod(lambda cls, v: None if v is None else validate_branch(v))
+    )
+
+
+def validate_al_folio(value: Any) -> bool | str:
+    if value is True or value is False or value == "data-branch":
+        return value
+    raise ValueError(f'must be true, false or "data-branch", got {show(value)}')
 

@@ -336,3 +336,14 @@ def s2_api(make_server, monkeypatch):
     mount(server, fake)
     fake.url = server.url_for("").rstrip("/")  # type: ignore[attr-defined]
     return fake
+
+
+# A workflow's own variables: when the tests themselves run in GitHub Actions, a child statsbot
+# must not inherit them, or its keepalive (statsbot.keepalive) would ask the real GitHub API.
+_WORKFLOW_VARS = ("GITHUB_ACTIONS", "GITHUB_REPOSITORY", "GITHUB_WORKFLOW_REF", "GITHUB_EVENT_NAME", "GITHUB_API_URL")
+
+
+@pytest.fixture(autouse=True)
+def _no_workflow_context(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in _WORKFLOW_VARS:
+        monkeypatch.delenv(name, raising=False)

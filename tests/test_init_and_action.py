@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -33,9 +34,12 @@ def workflow_checks(workflow: dict) -> None:
     triggers = workflow[True] if True in workflow else workflow["on"]  # YAML 1.1 reads `on:` as True
     assert triggers["schedule"][0]["cron"].count(" ") == 4
     assert "workflow_dispatch" in triggers
-    assert workflow["permissions"] == {"contents": "write"}
+    assert workflow["permissions"] == {}  # nothing at the workflow level: the job names what it needs
     assert workflow["concurrency"]["group"] and workflow["concurrency"]["cancel-in-progress"] is False
     job = next(iter(workflow["jobs"].values()))
+    # push the data branch; keep the schedule alive and start a site rebuild (statsbot.keepalive, statsbot.rebuild)
+    assert job["permissions"] == {"contents": "write", "actions": "write"}
+    assert job["steps"][0]["with"]["persist-credentials"] is False  # statsbot.publish sends the token itself
     assert 0 < job["timeout-minutes"] <= 60
     step = job["steps"][-1]
     assert step["with"]["scholar-id"] == "${{ secrets.GOOGLE_SCHOLAR_ID }}"
@@ -235,8 +239,9 @@ def _expression(value: str, contexts: dict[str, dict[str, str]]) -> str:
     return result
 
 
-def action_step_env(workflow_with: dict[str, str], secrets: dict[str, str], env: dict[str, str]) -> dict[str, str]:
-    """The environment the action's "Run statsbot" step gets: the workflow's `with:` -> inputs -> the step's `env:`."""
+def action_step_env(workflow_with: dict[str, str], secrets: dict[str, str], env: dict[str, str], venv_bin: str = "") -> dict[str, str]:
+    """The environment the action's "Run statsbot" step gets: the workflow's `with:` -> inputs -> the step's `env:`.
+    `venv_bin` is the environment "Install statsbot" installed into (empty: `statsbot` comes from PATH)."""
     spec = action()
     given = {name: _expression(str(value), {"secrets": secrets}) for name, value in workflow_with.items()}
     inputs = {}
@@ -246,7 +251,8 @@ def action_step_env(workflow_with: dict[str, str], secrets: dict[str, str], env:
         else:
             inputs[name] = _expression(str(meta.get("default", "")), {"github": {"token": "gh-token-from-actions"}})
     step = next(step for step in spec["runs"]["steps"] if step.get("id") == "run")
-    return {name: _expression(str(value), {"inputs": inputs, "env": env}) for name, value in step["env"].items()}
+    contexts = {"inputs": inputs, "env": env, "steps": {"venv.outputs.bin": venv_bin}}
+    return {name: _expression(str(value), contexts) for name, value in step["env"].items()}
 
 
 def environment_statsbot_gets(tmp_path: Path, step_env: dict[str, str], job_env: dict[str, str]) -> dict[str, str]:
@@ -368,3 +374,162 @@ def test_a_secret_that_was_never_added_skips_the_fetcher_with_one_line(tmp_path,
     assert skipped == [f"WARNING: scholar {SCHOLAR_UID}: skipping the serpapi fetcher: $SERPAPI_API_KEY is not set"]
     assert "every fetcher failed: direct: Google Scholar served a captcha page" in done.stdout
     assert "serpapi: skipped ($SERPAPI_API_KEY is not set)" in done.stdout
+
+
+# --- the action's install: requirements/action.txt, its cache and the environment it builds ----------------
+
+LOCK = REPO / "requirements/action.txt"
+UNUSED = REPO / "requirements/unused.txt"
+
+
+def lock_pins() -> list[tuple[str, str, str, list[str]]]:
+    """(name, version, marker, hashes) of every entry of requirements/action.txt."""
+    from packaging.utils import canonicalize_name
+
+    text = LOCK.read_text(encoding="utf-8").replace("\\\n", " ")
+    pins = []
+    for line in text.splitlines():
+        line = line.split("#", 1)[0].strip()
+        if not line:
+            continue
+        requirement, _, rest = line.partition(" --hash=")
+        name_version, _, marker = requirement.partition(";")
+        name, _, version = name_version.strip().partition("==")
+        hashes = [h.strip() for h in (" --hash=" + rest).split(" --hash=") if h.strip()] if rest else []
+        assert version and re.fullmatch(r"[\w.+!-]+", version), line  # an exact pin
+        pins.append((canonicalize_name(name), version, marker.strip(), hashes))
+    return pins
+
+
+def unused_names() -> set[str]:
+    from packaging.utils import canonicalize_name
+
+    lines = (line.split("#", 1)[0].strip() for line in UNUSED.read_text(encoding="utf-8").splitlines())
+    return {canonicalize_name(line) for line in lines if line}
+
+
+MARKER_ENVIRONMENTS = [
+    {"python_version": v, "python_full_version": f"{v}.4", "sys_platform": platform, "platform_system": system,
+     "os_name": "nt" if platform == "win32" else "posix", "implementation_name": "cpython", "platform_machine": "x86_64"}
+    for v in ("3.10", "3.11", "3.12", "3.13")
+    for platform, system in (("linux", "Linux"), ("darwin", "Darwin"), ("win32", "Windows"))
+]
+
+
+def test_the_lock_pins_each_dependency_of_statsbot_once_with_hashes():
+    """For every Python statsbot supports, on each runner OS: one exact, hashed version of each
+    package pyproject.toml asks for, satisfying its range, and none of the packages left out."""
+    from packaging.markers import Marker
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pins = lock_pins()
+    assert all(hashes and all(h.startswith("sha256:") for h in hashes) for _, _, _, hashes in pins)
+    assert not {name for name, *_ in pins} & unused_names()
+    declared = [Requirement(r) for r in tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]]
+    for environment in MARKER_ENVIRONMENTS:
+        chosen: dict[str, str] = {}
+        for name, version, marker, _ in pins:
+            if not marker or Marker(marker).evaluate(environment):
+                assert name not in chosen, (name, environment)
+                chosen[name] = version
+        for requirement in declared:
+            if requirement.marker is None or requirement.marker.evaluate(environment):
+                name = canonicalize_name(requirement.name)
+                assert name in chosen, (requirement, environment)
+                assert requirement.specifier.contains(chosen[name], prereleases=True), (requirement, chosen[name])
+        assert "setuptools" in chosen  # the action builds statsbot with --no-build-isolation
+
+
+def test_the_lock_has_everything_scholarly_declares_but_what_is_left_out_on_purpose():
+    """scholarly is pinned exactly in pyproject.toml, so its installed metadata is the lock's."""
+    from importlib.metadata import requires, version
+
+    from packaging.requirements import Requirement
+    from packaging.utils import canonicalize_name
+
+    pinned = {name: v for name, v, *_ in lock_pins()}
+    assert pinned["scholarly"] == version("scholarly")
+    declared = {canonicalize_name(Requirement(r).name) for r in requires("scholarly") or [] if "extra ==" not in r}
+    left_out = declared - set(pinned)
+    assert left_out == {"sphinx-rtd-theme"} and left_out <= unused_names()
+
+
+def test_statsbot_imports_without_any_package_the_lock_leaves_out(tmp_path):
+    """Every statsbot module and scholarly's parsers load in a Python that cannot import any
+    installed package the lock does not list (sphinx, trio, pytest, ...): the lock is enough."""
+    from importlib.metadata import packages_distributions
+
+    from packaging.markers import Marker
+    from packaging.utils import canonicalize_name
+
+    locked = {name for name, _, marker, _ in lock_pins() if not marker or Marker(marker).evaluate()}
+    blocked = sorted(
+        top for top, dists in packages_distributions().items()
+        if not top.startswith("_") and not {canonicalize_name(d) for d in dists} & (locked | {"statsbot"})
+    )
+    assert "sphinx" in blocked or "sphinx_rtd_theme" in blocked  # the quick start installed them: they are really hidden
+    script = f"""
+import importlib, importlib.abc, pkgutil, sys
+BLOCKED = set({blocked!r})
+class Block(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name.split(".")[0] in BLOCKED:
+            raise ModuleNotFoundError(f"blocked: {{name}}", name=name)
+        return None
+sys.meta_path.insert(0, Block())
+import statsbot
+names = [m.name for m in pkgutil.walk_packages(statsbot.__path__, "statsbot.") if not m.name.endswith("__main__")]
+for name in names:
+    importlib.import_module(name)
+from statsbot.sources.scholar.pages import _load_scholarly
+_load_scholarly()
+print("imported", len(names))
+"""
+    done = subprocess.run([sys.executable, "-c", script], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("imported ")
+
+
+def test_the_action_runs_the_statsbot_it_installed(tmp_path):
+    """The "Run statsbot" script puts the environment "Install statsbot" filled ahead of PATH."""
+    installed, other = tmp_path / "venv-bin", tmp_path / "path-bin"
+    for folder in (installed, other):
+        folder.mkdir()
+        (folder / "statsbot").write_text(f"#!/bin/sh\necho {folder.name}\n", encoding="utf-8")
+        (folder / "statsbot").chmod(0o755)
+    script = next(step for step in action()["runs"]["steps"] if step.get("id") == "run")["run"]
+    step_env = action_step_env({}, {}, env={}, venv_bin=str(installed))
+    assert step_env["STATSBOT_BIN"] == str(installed)
+    env = {"PATH": f"{other}{os.pathsep}{os.environ['PATH']}", **step_env}
+    done = subprocess.run(["bash", "-c", script], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30)
+    assert done.returncode == 0 and done.stdout.strip() == "venv-bin", done.stderr
+
+
+def test_the_action_caches_its_environment_keyed_on_the_lock_and_python(tmp_path):
+    """The key step's own script: the same lock and Python give the same key; a changed lock, another."""
+    spec = action()
+    step = next(step for step in spec["runs"]["steps"] if step.get("id") == "venv")
+    restore = next(step for step in spec["runs"]["steps"] if step.get("id") == "cache")
+    assert restore["with"] == {"path": "${{ steps.venv.outputs.path }}", "key": "${{ steps.venv.outputs.key }}"}
+    assert "restore-keys" not in restore["with"]  # only an exact match: never a venv built from another lock
+
+    def outputs(action_path: Path) -> dict[str, str]:
+        out = tmp_path / "github_output"
+        out.write_text("", encoding="utf-8")
+        env = {
+            "PATH": os.environ["PATH"], "RUNNER_TEMP": str(tmp_path / "temp"), "RUNNER_OS": "Linux",
+            "GITHUB_OUTPUT": str(out), "STATSBOT_ACTION_PATH": str(action_path), "STATSBOT_PYTHON": sys.executable,
+        }
+        done = subprocess.run(["bash", "-c", step["run"]], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=30)
+        assert done.returncode == 0, done.stderr
+        return dict(line.split("=", 1) for line in out.read_text(encoding="utf-8").splitlines())
+
+    first = outputs(REPO)
+    assert first["path"] == str(tmp_path / "temp" / "statsbot-venv") and first["bin"] == str(tmp_path / "temp" / "statsbot-venv" / "bin")
+    assert re.fullmatch(r"statsbot-venv-Linux-[0-9a-f]{32}", first["key"])
+    assert outputs(REPO) == first
+    changed = tmp_path / "changed" / "requirements"
+    changed.mkdir(parents=True)
+    (changed / "action.txt").write_text(LOCK.read_text(encoding="utf-8") + "# another lock\n", encoding="utf-8")
+    assert outputs(tmp_path / "changed")["key"] != first["key"]

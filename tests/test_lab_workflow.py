@@ -200,7 +200,7 @@ def test_the_lab_workflow_gives_each_job_only_what_it_needs():
     jobs = workflow["jobs"]
     assert jobs["plan"]["permissions"] == {"contents": "read"}
     assert jobs["fetch"]["permissions"] == {"contents": "read"}
-    assert jobs["publish"]["permissions"] == {"contents": "write"}
+    assert jobs["publish"]["permissions"] == {"contents": "write", "actions": "write"}  # push; keepalive and rebuild
     for name, job in jobs.items():
         checkouts = _steps(job, "actions/checkout")
         assert len(checkouts) == 1 and checkouts[0]["with"]["persist-credentials"] is False, name

@@ -21,9 +21,8 @@ import logging
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import requests
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -37,15 +36,6 @@ from pydantic import (
 from statsbot.badges import STALE_COLOR, count_badge
 from statsbot.deadline import Deadline
 from statsbot.errors import SourceError, one_line
-from statsbot.http import (
-    HostScopedAuth,
-    RateLimited,
-    StopSignal,
-    make_session,
-    request_json,
-    reset_time,
-    run_pool,
-)
 from statsbot.results import ItemResult, iso_utc, utc_now
 from statsbot.settings import (
     ChartsConfig,
@@ -56,6 +46,9 @@ from statsbot.settings import (
     validate_name,
 )
 from statsbot.sources.base import FetchContext, Series, Source, SourceOutput, Totals, failure_line
+
+if TYPE_CHECKING:  # requests and statsbot.http are imported where a fetch needs them, not to read the config
+    import requests
 
 log = logging.getLogger("statsbot.github")
 
@@ -120,7 +113,7 @@ _ACCEPT = {"Accept": "application/vnd.github+json", "X-GitHub-Api-Version": "202
 class _Repo(BaseModel):
     """The part of a REST repository object statsbot reads."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)  # built at the first fetch, not to read the config
 
     full_name: str
     stargazers_count: NonNegativeInt
@@ -130,7 +123,7 @@ class _Repo(BaseModel):
 
 
 class _GraphRepo(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)  # built at the first fetch, not to read the config
 
     nameWithOwner: str
     stargazerCount: NonNegativeInt
@@ -161,6 +154,8 @@ class _GitHub:
         self.deadline = deadline
         self.cache_in = cache
         self.cache_out: dict[str, Any] = {}
+        from statsbot.http import HostScopedAuth, StopSignal, make_session
+
         self.stop = StopSignal()
         self.session = make_session(
             retries=settings.retries, pool_size=settings.max_workers, max_wait=min(10.0, deadline.remaining())
@@ -172,6 +167,8 @@ class _GitHub:
     # ------------------------------------------------------------------ requests
 
     def _send(self, method: str, url: str, what: str, **kwargs: Any) -> tuple[requests.Response, Any]:
+        from statsbot.http import request_json
+
         self.stop.check()
         response, data = request_json(
             self.session, method, url, deadline=self.deadline, timeout=self.settings.timeout_seconds, what=what, **kwargs
@@ -180,6 +177,8 @@ class _GitHub:
         return response, data
 
     def _note_limits(self, response: requests.Response) -> None:
+        from statsbot.http import reset_time
+
         headers = response.headers
         status = response.status_code
         reset = reset_time(headers)
@@ -349,6 +348,8 @@ class _GitHub:
 
 def fetch_github(settings: GitHubConfig, token: str | None, cache: dict[str, Any], deadline: Deadline) -> GitHubReport:
     """Every configured repository and user. Never raises for one item: each gets a result."""
+    from statsbot.http import run_pool
+
     client = _GitHub(settings, token, cache, deadline)
     report = GitHubReport()
     try:
@@ -405,6 +406,8 @@ def fetch_github(settings: GitHubConfig, token: str | None, cache: dict[str, Any
 
 
 def _error(source: str, item: str, exc: BaseException) -> ItemResult:
+    from statsbot.http import RateLimited
+
     if isinstance(exc, (SourceError, RateLimited)):
         message = str(exc)
     else:  # a bug: say what it was, keep the others going

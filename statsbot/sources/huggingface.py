@@ -26,14 +26,6 @@ from pydantic import (
 from statsbot.badges import count_badge
 from statsbot.deadline import Deadline
 from statsbot.errors import SourceError, one_line
-from statsbot.http import (
-    HostScopedAuth,
-    RateLimited,
-    StopSignal,
-    make_session,
-    request_json,
-    run_pool,
-)
 from statsbot.results import ItemResult, iso_utc, utc_now
 from statsbot.settings import (
     ChartsConfig,
@@ -94,7 +86,7 @@ DATASET_PREFIX = "datasets/"
 
 
 class _HubRepo(BaseModel):
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)  # built at the first fetch, not to read the config
 
     id: str
     downloads: NonNegativeInt
@@ -108,6 +100,9 @@ def item_key(kind: str, repo_id: str) -> str:
 
 
 def fetch_huggingface(settings: HuggingFaceConfig, token: str | None, deadline: Deadline) -> list[ItemResult]:
+    # Here, not at the top: reading the config (statsbot check) never loads requests.
+    from statsbot.http import HostScopedAuth, RateLimited, StopSignal, make_session, request_json, run_pool
+
     endpoint = settings.endpoint or "https://huggingface.co"
     session = make_session(retries=settings.retries, pool_size=settings.max_workers, max_wait=min(10.0, deadline.remaining()))
     if token:

@@ -39,7 +39,6 @@ from pydantic import (
 from statsbot.badges import count_badge
 from statsbot.deadline import Deadline
 from statsbot.errors import SourceError, one_line
-from statsbot.http import RateLimited, StopSignal, make_session, request_json, run_pool
 from statsbot.redact import register
 from statsbot.results import ItemResult, iso_utc, utc_now
 from statsbot.settings import ChartsConfig, Section, show, unique, validate_base_url
@@ -127,7 +126,7 @@ _Count = Annotated[int, Field(ge=0, strict=True)]
 
 
 class _Answer(BaseModel):
-    model_config = ConfigDict(extra="ignore", strict=True)
+    model_config = ConfigDict(extra="ignore", strict=True, defer_build=True)  # built at the first fetch, not to read the config
 
 
 class _SummaryStats(_Answer):
@@ -217,6 +216,9 @@ def fetch_openalex(
     settings: OpenAlexConfig, key: str | None, deadline: Deadline
 ) -> tuple[list[ItemResult], dict[str, Files]]:
     """Every configured author: its result (ok, or error with a one-line message) and, when ok, its files."""
+    # Here, not at the top: reading the config (statsbot check) never loads requests.
+    from statsbot.http import RateLimited, StopSignal, make_session, request_json, run_pool
+
     endpoint = settings.endpoint
     if key:
         register([key])

@@ -23,13 +23,11 @@ partial list published as if complete.
 from __future__ import annotations
 
 import logging
-import math
 import re
 import threading
 from collections.abc import Mapping
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
-import requests
 from pydantic import (
     BaseModel,
     BeforeValidator,
@@ -41,26 +39,18 @@ from pydantic import (
     ValidationError,
     field_validator,
 )
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import InvalidHeader, MaxRetryError, ResponseError
-from urllib3.util.retry import Retry
 
 from statsbot import redact
 from statsbot.badges import count_badge
 from statsbot.deadline import Deadline
 from statsbot.errors import SourceError, one_line
-from statsbot.http import (
-    BoundedRetry,
-    HostScopedAuth,
-    StopSignal,
-    make_session,
-    request_json,
-    run_pool,
-)
 from statsbot.results import ItemResult, iso_utc, utc_now
 from statsbot.settings import ChartsConfig, Section, show, unique, validate_base_url
 from statsbot.snapshot import Snapshot
 from statsbot.sources.base import FetchContext, Files, Series, Source, SourceOutput, item_key
+
+if TYPE_CHECKING:  # requests, urllib3 and statsbot.http load when a fetch starts, not to read the config
+    import requests
 
 log = logging.getLogger("statsbot.semanticscholar")
 
@@ -130,7 +120,7 @@ MAX_WAIT = 30.0  # a longer Retry-After is not waited for
 BACKOFF_FACTOR = 1.0  # waits of 1, 2, 4, 8 s between attempts when no Retry-After is given
 BACKOFF_MAX = 8.0
 
-_Strict = ConfigDict(extra="ignore", strict=True)
+_Strict = ConfigDict(extra="ignore", strict=True, defer_build=True)  # answers: built at the first fetch, not to read the config
 
 
 class _Author(BaseModel):
@@ -143,7 +133,7 @@ class _Author(BaseModel):
     paperCount: NonNegativeInt
 
 
-_BATCH = TypeAdapter(list[_Author | None])
+_BATCH = TypeAdapter(list[_Author | None], config=ConfigDict(defer_build=True))
 
 
 class _Paper(BaseModel):
@@ -163,58 +153,13 @@ class _Page(BaseModel):
     data: list[_Paper]
 
 
-class PatientRetry(BoundedRetry):
-    """urllib3's `Retry` for an API whose shared pool answers 429 often, with or without ``Retry-After``.
-
-    Unlike `BoundedRetry` (which hands a 429 without ``Retry-After`` straight back), a 429
-    is retried after the server's ``Retry-After`` or, without one, an exponential backoff
-    from the first retry (1, 2, 4, 8 s). The retries stop, and the last answer is handed
-    back, when the count is spent, when ``Retry-After`` is unreadable or longer than
-    `max_wait`, or when the wait would reach the `deadline`: no sleep passes it.
-    """
-
-    def __init__(self, *args: Any, deadline: Deadline | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.deadline = deadline
-
-    def new(self, **kw: Any) -> PatientRetry:
-        fresh = super().new(**kw)
-        fresh.deadline = self.deadline
-        return fresh
-
-    def get_backoff_time(self) -> float:
-        failures = 0
-        for attempt in reversed(self.history):
-            if attempt.redirect_location is not None:
-                break
-            failures += 1
-        if failures == 0:
-            return 0.0
-        return float(min(self.backoff_max, self.backoff_factor * 2 ** (failures - 1)))
-
-    def increment(self, method=None, url=None, response=None, error=None, _pool=None, _stacktrace=None):  # type: ignore[no-untyped-def, override]
-        fresh = Retry.increment(self, method, url, response, error, _pool, _stacktrace)  # raises when the count is spent
-        wait = fresh.planned_wait(response)
-        left = self.deadline.remaining() if self.deadline is not None else math.inf
-        if wait is None or wait > self.max_wait or wait >= left:
-            status = f"HTTP {response.status}" if response is not None else type(error).__name__
-            raise MaxRetryError(_pool, url, error or ResponseError(f"not retrying {status}"))  # type: ignore[arg-type]
-        return fresh
-
-    def planned_wait(self, response: Any) -> float | None:
-        """What `sleep` will wait before the next attempt (None: an unreadable Retry-After)."""
-        if response is not None and self.respect_retry_after_header:
-            try:
-                after = self.get_retry_after(response)
-            except InvalidHeader:
-                return None
-            if after:
-                return after
-        return self.get_backoff_time()
-
-
 def make_s2_session(settings: SemanticScholarConfig, api_key: str | None, deadline: Deadline) -> requests.Session:
     """statsbot's session (User-Agent, pooling) with `PatientRetry` on every request, and the key scoped to the endpoint."""
+    from requests.adapters import HTTPAdapter
+
+    from statsbot.http import HostScopedAuth, make_session
+    from statsbot.sources.semanticscholar_retry import PatientRetry
+
     session = make_session(retries=settings.retries, pool_size=settings.max_workers, max_wait=MAX_WAIT)
     retry = PatientRetry(
         total=settings.retries,
@@ -247,6 +192,8 @@ class _Fetch:
         self.settings = settings
         self.keyed = bool(api_key)
         self.deadline = deadline
+        from statsbot.http import StopSignal
+
         self.session = make_s2_session(settings, api_key, deadline)
         self.stop = StopSignal()
         self.requests = 0  # sent by this source (urllib3's retries inside one are not counted)
@@ -254,6 +201,8 @@ class _Fetch:
 
     def get(self, method: str, path: str, what: str, **kwargs: Any) -> Any:
         """One request (urllib3 retries inside it); the parsed JSON of a 200, else a one-line SourceError."""
+        from statsbot.http import request_json
+
         self.stop.check()
         with self._lock:
             self.requests += 1
@@ -357,6 +306,8 @@ def fetch_semanticscholar(
     settings: SemanticScholarConfig, api_key: str | None, deadline: Deadline
 ) -> tuple[list[ItemResult], dict[str, Files]]:
     """Every configured author's result (ok, or error with one line) and a fresh author's files, by item key."""
+    from statsbot.http import run_pool
+
     fetch = _Fetch(settings, api_key, deadline)
     ids = list(settings.authors)
     try:

@@ -2,30 +2,53 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 import sys
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from statsbot.deadline import Deadline
 from statsbot.errors import DeadlineExceeded, one_line
-from statsbot.sources.scholar.base import Fetcher
+from statsbot.sources.scholar.base import Fetcher, ScholarRun
 from statsbot.sources.scholar.config import ScholarConfig
-from statsbot.sources.scholar.direct import PROXY_ENV, DirectFetcher
-from statsbot.sources.scholar.profile import ScholarError, ScholarProfile
+from statsbot.sources.scholar.direct import PROXY_ENV
+
+if TYPE_CHECKING:
+    from statsbot.sources.scholar.profile import ScholarProfile
 
 log = logging.getLogger("statsbot.scholar")
 
 
-def _registry() -> dict[str, Fetcher]:
-    from statsbot.sources.scholar.scraperapi import ScraperApiFetcher
-    from statsbot.sources.scholar.serpapi import SerpApiFetcher
+class _Registry(Mapping[str, Fetcher]):
+    """The fetchers by name, each module imported when its fetcher is first asked for (the
+    paid ones load requests or httpx; `statsbot check` of a direct-only config needs neither)."""
 
-    return {fetcher.name: fetcher for fetcher in (DirectFetcher(), ScraperApiFetcher(), SerpApiFetcher())}
+    _modules = {
+        "direct": ("statsbot.sources.scholar.direct", "DirectFetcher"),
+        "scraperapi": ("statsbot.sources.scholar.scraperapi", "ScraperApiFetcher"),
+        "serpapi": ("statsbot.sources.scholar.serpapi", "SerpApiFetcher"),
+    }
+
+    def __init__(self) -> None:
+        self._made: dict[str, Fetcher] = {}
+
+    def __getitem__(self, name: str) -> Fetcher:
+        if name not in self._made:
+            module, cls = self._modules[name]
+            self._made[name] = getattr(importlib.import_module(module), cls)()
+        return self._made[name]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._modules)
+
+    def __len__(self) -> int:
+        return len(self._modules)
 
 
-FETCHERS: dict[str, Fetcher] = _registry()
+FETCHERS: Mapping[str, Fetcher] = _Registry()
 
 
 def fetch_profile(
@@ -33,13 +56,17 @@ def fetch_profile(
     deadline: Deadline | None = None,
     env: Mapping[str, str] | None = None,
     published_at: datetime | None = None,
+    run: ScholarRun | None = None,
 ) -> ScholarProfile:
     """One profile from the first fetcher in `settings.fetchers` that gets it.
 
     `published_at`: when the published profile was last fetched (paid fetchers wait for
     `min_interval_hours` after it). Raises `ScholarError` (or `DeadlineExceeded`); with one
-    fetcher its own error, with several one line naming each fetcher and its cause.
+    fetcher its own error, with several one line naming each fetcher and its cause. `run`: the
+    run's clients and pages cache (`ScholarRun`), shared by every profile of the run.
     """
+    from statsbot.sources.scholar.profile import ScholarError
+
     deadline = deadline or Deadline(settings.deadline_seconds)
     env = os.environ if env is None else env
     names = list(settings.fetchers)
@@ -68,7 +95,7 @@ def fetch_profile(
             share = deadline.remaining() / (len(names) - index)
             limit = Deadline(share, name=f"the {name} fetcher's share ({share:.3g} s) of {deadline.name}")
         try:
-            return fetcher.fetch(settings, env, limit)
+            return fetcher.fetch(settings, env, limit, run=run)
         except (ScholarError, DeadlineExceeded) as exc:
             if len(names) == 1:
                 raise

@@ -7,9 +7,13 @@ minutes on a 403, and turns a page without the stats table into zeros. So:
 * its parsers (`AuthorParser.fill`, `PublicationParser`) run on pages that
   `PageFetcher` fetches: the parsers only need an object with `_get_soup(path)`
   and `logger`, the seam scholarly's own `Navigator` fills;
-* requests go through scholarly's own httpx client, built by
-  `ProxyGenerator._new_session`, with the `transport=` a fetcher gives (direct:
-  rebased to `base_url` through a proxy; ScraperAPI: through its API);
+* requests go through an httpx client built as scholarly builds its own
+  (`ProxyGenerator._new_session`: its headers, a random browser user agent,
+  redirects followed; `PageClient`), once a run (`ScholarRun`), with the
+  `transport=` a fetcher gives (direct: rebased to `base_url` through a proxy;
+  ScraperAPI: through its API); scholarly's package itself (Selenium, its
+  `Navigator` and two clients, `load_dotenv`) is never imported, only its parsers
+  (`_load_parser`), and only when a page must be parsed;
 * every page is checked before the parsers see it: a captcha, DOS, "unusual
   traffic", consent or sign-in page ends the fetch at once; a profile page without
   its six stats cells is an error, never a profile of zeros;
@@ -19,23 +23,30 @@ minutes on a 403, and turns a page without the stats table into zeros. So:
 A profile of P publications costs ceil(P/100) requests (one when P <= 100): the
 first page already holds basics, indices, counts and the first 100 rows, so the
 usual `search_author_id` + `fill` recipe, which fetches page one twice, is not used.
+The page owner's pages that come back byte for byte as last time (their digests in
+`.statsbot/cache.json`) are not parsed again: the profile they gave is taken from there.
 """
 
 from __future__ import annotations
 
+import hashlib
+import importlib.util
 import logging
 import os
 import re
-from collections.abc import Callable
+import sys
+import types
+from collections.abc import Callable, Hashable
 from datetime import datetime, timezone
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-import httpx
-
+from statsbot import __version__
 from statsbot.deadline import Deadline
 from statsbot.errors import DeadlineExceeded, one_line
+from statsbot.sources.scholar.base import ScholarRun
 from statsbot.sources.scholar.config import ScholarConfig
+from statsbot.sources.scholar.httpclient import httpx
 from statsbot.sources.scholar.profile import ScholarBlocked, ScholarError, ScholarProfile, build_profile
 
 log = logging.getLogger("statsbot.scholar")
@@ -159,23 +170,79 @@ def _load_scholarly() -> tuple[Any, Any]:
     return ProxyGenerator, AuthorParser
 
 
-def _scholarly_session(proxy_generator_cls: Any, make_transport: TransportFactory, counter: list[int]) -> Any:
-    """A scholarly `ProxyGenerator` whose httpx client (its headers and user agent) uses our transport.
+def _load_parser() -> Any:
+    """scholarly's `AuthorParser`, without running scholarly's package `__init__`.
 
-    Every client scholarly builds comes from `ProxyGenerator._new_session(**kwargs)`;
-    wrapping it on this instance gives each new client a fresh transport from `make_transport`.
-    Keep the generator referenced while its client is in use: its `__del__` closes it.
+    The parsers need only `publication_parser` and `data_types`; the package's `__init__`
+    also imports Selenium, builds a `Navigator` with two `ProxyGenerator`s (two httpx
+    clients, two user-agent databases loaded) and calls `load_dotenv`: about 0.5 s and a
+    changed environment, for nothing statsbot uses. So the submodule is imported under a
+    bare stand-in for the package, which is removed again: a later ``import scholarly``
+    (AcadHomepage's recipe in the same process) runs the real one, reusing the parsers.
     """
-    generator = proxy_generator_cls()
-    original = generator._new_session
+    loaded = sys.modules.get("scholarly.author_parser")
+    if loaded is not None:
+        return loaded.AuthorParser
+    if "scholarly" in sys.modules:  # already imported the usual way
+        from scholarly.author_parser import AuthorParser
 
-    def new_session(**kwargs: Any) -> httpx.Client:
-        kwargs.setdefault("transport", make_transport(counter))
-        return original(**kwargs)
+        return AuthorParser
+    spec = importlib.util.find_spec("scholarly")
+    if spec is None or not spec.submodule_search_locations:
+        raise ScholarError("scholarly is not installed (pip install statsbot brings it)")
+    stand_in = types.ModuleType("scholarly")
+    stand_in.__path__ = list(spec.submodule_search_locations)
+    stand_in.__spec__ = spec
+    sys.modules["scholarly"] = stand_in
+    try:
+        from scholarly.author_parser import AuthorParser
+    finally:
+        if sys.modules.get("scholarly") is stand_in:
+            del sys.modules["scholarly"]
+    return AuthorParser
 
-    generator._new_session = new_session
-    generator._new_session()
-    return generator
+
+# scholarly's fallback user agent (`_proxy_generator.DEFAULT_USER_AGENT`), when fake_useragent is missing.
+DEFAULT_USER_AGENT = (
+    "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/80.0.3987.149 Safari/537.36"
+)
+
+
+def scholar_headers() -> dict[str, str]:
+    """The headers scholarly's own client sends (`ProxyGenerator._new_session`): a random
+    browser user agent from fake_useragent, as scholarly picks it, and its accept headers."""
+    try:
+        from fake_useragent import UserAgent
+    except ImportError:
+        agent = DEFAULT_USER_AGENT
+    else:
+        quiet = logging.getLogger("fake_useragent")
+        level = quiet.level
+        quiet.setLevel(logging.CRITICAL)  # as scholarly does: its fallback warnings are noise here
+        try:
+            agent = UserAgent().random
+        except Exception:  # noqa: BLE001 - its data missing or unreadable: scholarly's fallback
+            agent = DEFAULT_USER_AGENT
+        finally:
+            quiet.setLevel(level)
+    return {"accept-language": "en-US,en", "accept": "text/html,application/xhtml+xml,application/xml", "User-Agent": agent}
+
+
+class PageClient:
+    """One httpx client with scholarly's headers and redirects, sent through one transport,
+    and the count of the requests that went through it (`requests`)."""
+
+    def __init__(self, make_transport: TransportFactory) -> None:
+        self.counter = [0]
+        self.transport = make_transport(self.counter)
+        self.client = httpx.Client(follow_redirects=True, headers=scholar_headers(), transport=self.transport)
+
+    @property
+    def requests(self) -> int:
+        return self.counter[0]
+
+    def close(self) -> None:
+        self.client.close()
 
 
 class PageFetcher:
@@ -187,16 +254,27 @@ class PageFetcher:
         self._settings = settings
         self._deadline = deadline
         self.pages = 0
+        self.fetched: dict[str, str] = {}  # path -> page text, every page fetched (each once)
+        self.parsed: list[str] = []  # the paths the parsers read, in order
+
+    def text(self, path: str) -> str:
+        """A page's text: fetched once (after the pause between pages), then kept."""
+        if path not in self.fetched:
+            first = "cstart=" not in path
+            where = "the profile page" if first else f"the publications page at {_cstart(path)}"
+            if self.pages:
+                self._deadline.sleep(self._settings.page_delay_seconds)
+            self.fetched[path] = self._get_page(path, where)
+            self.pages += 1
+        return self.fetched[path]
 
     def _get_soup(self, path: str) -> Any:
         from bs4 import BeautifulSoup
 
         first = "cstart=" not in path
         where = "the profile page" if first else f"the publications page at {_cstart(path)}"
-        if self.pages:
-            self._deadline.sleep(self._settings.page_delay_seconds)
-        text = self._get_page(path, where)
-        self.pages += 1
+        text = self.text(path)
+        self.parsed.append(path)
         soup = BeautifulSoup(text.replace("\xa0", " "), "html.parser")
         _check_page(soup, first, where)
         if not first and not soup.find_all("tr", class_="gsc_a_tr"):
@@ -272,23 +350,86 @@ def _cstart(path: str) -> str:
     return f"cstart={match.group(1)}" if match else path
 
 
-def fetch_pages(settings: ScholarConfig, deadline: Deadline, make_transport: TransportFactory, via: str) -> ScholarProfile:
+PAGES_CACHE_FORMAT = f"statsbot {__version__}, scholarly 1.7.11 parsers"  # a new format parses again
+
+
+def page_digest(text: str) -> str:
+    return hashlib.sha256(f"{PAGES_CACHE_FORMAT}\n{text}".encode()).hexdigest()
+
+
+def fetch_pages(
+    settings: ScholarConfig,
+    deadline: Deadline,
+    make_transport: TransportFactory,
+    via: str,
+    *,
+    run: ScholarRun | None = None,
+    key: Hashable | None = None,
+    client: Callable[[PageClient], None] | None = None,
+) -> ScholarProfile:
     """Fetch and validate one profile from Scholar's pages, sent through `make_transport`'s transports.
 
-    Raises `ScholarError` (or `DeadlineExceeded`).
+    The client comes from the run (`run.client(key, ...)`: one a run for each `key`; without
+    a key or a run, one for this fetch alone), `client` is called with it before the first
+    request (ScraperAPI gives its transport this fetch's deadline). When the profile's
+    pages are those the cache remembers, byte for byte, the profile is rebuilt from the
+    cache instead of parsed. Raises `ScholarError` (or `DeadlineExceeded`).
     """
-    proxy_generator_cls, author_parser_cls = _load_scholarly()
-    counter = [0]
-    generator = _scholarly_session(proxy_generator_cls, make_transport, counter)
-    fetcher = PageFetcher(generator.get_session(), settings, deadline)
-    parser = author_parser_cls(fetcher)
+    own = run is None or key is None
+    session = PageClient(make_transport) if own else run.client(key, lambda: PageClient(make_transport))  # type: ignore[union-attr]
+    if client is not None:
+        client(session)
+    before = session.requests
+    fetcher = PageFetcher(session.client, settings, deadline)
     try:
-        author = parser.get_author(settings.id)
-        author = parser.fill(author, sections=["basics", "indices", "counts", "publications"])
-    except (ScholarError, DeadlineExceeded):
-        raise
-    except Exception as exc:  # a parser tripped on a page it did not expect
-        raise ScholarError(f"could not parse the profile page ({type(exc).__name__}: {one_line(str(exc), 120)})") from exc
+        remember = run is not None and settings.id in run.remember
+        if remember:
+            profile = _unchanged(fetcher, run.pages.get(settings.id), settings, lambda: session.requests - before, via)  # type: ignore[union-attr]
+            if profile is not None:
+                run.pages_out[settings.id] = run.pages[settings.id]  # type: ignore[union-attr]
+                return profile
+        parser = _load_parser()(fetcher)
+        try:
+            author = parser.get_author(settings.id)
+            author = parser.fill(author, sections=["basics", "indices", "counts", "publications"])
+        except (ScholarError, DeadlineExceeded):
+            raise
+        except Exception as exc:  # a parser tripped on a page it did not expect
+            raise ScholarError(f"could not parse the profile page ({type(exc).__name__}: {one_line(str(exc), 120)})") from exc
+        profile = build_profile(settings.id, author, session.requests - before, via=via)
+        if remember:
+            run.pages_out[settings.id] = {  # type: ignore[union-attr]
+                "pages": [[path, page_digest(fetcher.fetched[path])] for path in fetcher.parsed],
+                "profile": profile.gs_data,
+            }
+        return profile
     finally:
-        generator._close_session()
-    return build_profile(settings.id, author, counter[0], via=via)
+        if own:
+            session.close()
+
+
+def _unchanged(
+    fetcher: PageFetcher, entry: Any, settings: ScholarConfig, requests: Callable[[], int], via: str
+) -> ScholarProfile | None:
+    """The profile the cache holds, when each page it was parsed from comes back the same;
+    else None, the pages fetched so far kept in `fetcher` for the parsers (never fetched twice)."""
+    if not isinstance(entry, dict) or not isinstance(entry.get("profile"), dict):
+        return None
+    pages = entry.get("pages")
+    if not isinstance(pages, list) or not pages or not all(isinstance(p, list) and len(p) == 2 for p in pages):
+        return None
+    for path, digest in pages:
+        if not isinstance(path, str) or not path.startswith(f"/citations?hl=en&user={settings.id}&"):
+            return None  # not a page of this profile: a cache edited by hand
+        if page_digest(fetcher.text(path)) != digest:
+            return None
+    gs_data = entry["profile"]
+    publications = gs_data.get("publications")
+    if not isinstance(publications, dict):
+        return None
+    try:
+        profile = build_profile(settings.id, {**gs_data, "publications": list(publications.values())}, requests(), via=via)
+    except (ScholarError, ValueError, TypeError, AttributeError):  # a cache edited by hand: parse the pages instead
+        return None
+    log.info("scholar %s: the profile's %d pages are the ones parsed last time: not parsed again", settings.id, len(pages))
+    return profile

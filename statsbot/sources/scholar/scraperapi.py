@@ -35,16 +35,15 @@ import re
 from collections.abc import Iterator, Mapping
 from urllib.parse import urlencode
 
-import httpx
-
 from statsbot.deadline import Deadline
 from statsbot.errors import one_line
 from statsbot.redact import register
-from statsbot.sources.scholar.base import Fetcher
+from statsbot.sources.scholar.base import Fetcher, ScholarRun
 from statsbot.sources.scholar.config import ScholarConfig
-from statsbot.sources.scholar.direct import RebaseTransport
+from statsbot.sources.scholar.httpclient import httpx
 from statsbot.sources.scholar.pages import ProviderBusy, _retry_after_seconds, fetch_pages
 from statsbot.sources.scholar.profile import ScholarError, ScholarProfile
+from statsbot.sources.scholar.transport import RebaseTransport
 
 log = logging.getLogger("statsbot.scholar")
 
@@ -84,6 +83,10 @@ class ScraperApiTransport(RebaseTransport):
         self._key = key
         self._deadline = deadline
         self._timeout = max(settings.timeout_seconds, PROVIDER_TIMEOUT_SECONDS)
+
+    def use_deadline(self, deadline: Deadline) -> None:
+        """The deadline of the fetch now using the run's client (one profile's)."""
+        self._deadline = deadline
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         budget = max(0.001, min(self._timeout, self._deadline.remaining()))
@@ -177,11 +180,19 @@ class ScraperApiFetcher(Fetcher):
     def unavailable(self, settings: ScholarConfig, env: Mapping[str, str]) -> str | None:
         return None if env.get(KEY_ENV) else f"${KEY_ENV} is not set"
 
-    def fetch(self, settings: ScholarConfig, env: Mapping[str, str], deadline: Deadline) -> ScholarProfile:
+    def fetch(
+        self, settings: ScholarConfig, env: Mapping[str, str], deadline: Deadline, run: ScholarRun | None = None
+    ) -> ScholarProfile:
         key = env.get(KEY_ENV, "")
         if not key:
             raise ScholarError(f"{PROVIDER}: ${KEY_ENV} is not set")
         register([key])  # hidden in every message and log line, whoever passed the environment
         return fetch_pages(
-            settings, deadline, lambda counter: ScraperApiTransport(settings, key, counter, deadline), self.name
+            settings,
+            deadline,
+            lambda counter: ScraperApiTransport(settings, key, counter, deadline),
+            self.name,
+            run=run,
+            key=(self.name, settings.scraperapi_url, settings.timeout_seconds, key),
+            client=lambda session: session.transport.use_deadline(deadline),
         )

@@ -52,7 +52,7 @@ from statsbot.deadline import Deadline
 from statsbot.errors import DeadlineExceeded, SourceError, one_line
 from statsbot.http import make_session, request_json
 from statsbot.redact import register
-from statsbot.sources.scholar.base import Fetcher
+from statsbot.sources.scholar.base import Fetcher, ScholarRun
 from statsbot.sources.scholar.config import ScholarConfig
 from statsbot.sources.scholar.profile import ScholarError, ScholarProfile, build_profile
 
@@ -75,7 +75,9 @@ class SerpApiFetcher(Fetcher):
     def unavailable(self, settings: ScholarConfig, env: Mapping[str, str]) -> str | None:
         return None if env.get(KEY_ENV) else f"${KEY_ENV} is not set"
 
-    def fetch(self, settings: ScholarConfig, env: Mapping[str, str], deadline: Deadline) -> ScholarProfile:
+    def fetch(
+        self, settings: ScholarConfig, env: Mapping[str, str], deadline: Deadline, run: ScholarRun | None = None
+    ) -> ScholarProfile:
         key = env.get(KEY_ENV) or ""
         if not key:
             raise ScholarError(f"{PROVIDER}: ${KEY_ENV} is not set")

@@ -9,7 +9,7 @@ import random
 import time
 from collections.abc import Mapping
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from statsbot.badges import count_badge
 from statsbot.deadline import Deadline
@@ -17,9 +17,12 @@ from statsbot.errors import DeadlineExceeded, one_line
 from statsbot.results import ItemResult, iso_utc
 from statsbot.settings import ChartsConfig
 from statsbot.snapshot import Snapshot
-from statsbot.sources.base import FetchContext, Files, Series, Source, SourceOutput, item_key, title
+from statsbot.sources.base import FetchContext, Files, Series, Source, SourceOutput, Totals, item_key, title
 from statsbot.sources.scholar.config import SCHOLAR_ID_ENV, ScholarConfig, ScholarId
-from statsbot.sources.scholar.profile import ScholarError, ScholarProfile
+
+if TYPE_CHECKING:  # the fetching half (profile model, fetchers, httpx) loads when a fetch starts
+    from statsbot.sources.scholar.base import ScholarRun
+    from statsbot.sources.scholar.profile import ScholarProfile
 
 log = logging.getLogger("statsbot")
 
@@ -77,6 +80,32 @@ class ScholarSource(Source):
     item_keys = ("id", "profiles")
     gated = {"scholar": ("citations", "publications")}
     settings: ScholarConfig
+    _remembers = False
+
+    @property  # type: ignore[override]
+    def uses_cache(self) -> bool:
+        """Its section of .statsbot/cache.json, ``{"pages": {owner's id: the pages last parsed
+        and the profile they gave}}``, so that a day whose pages did not change parses nothing
+        (see `ScholarRun`). Kept only once there is something to remember (`derive` sees the
+        fetch's output): a config without an owner, or a first fetch that failed, writes no cache."""
+        return self._remembers
+
+    def derive(self, output: SourceOutput, totals: Totals) -> None:
+        """The pages cache remembers only pages whose profile is published: an answer held
+        back (a big drop) or failed keeps the entry of the pages before it."""
+        pages = output.cache.get("pages")
+        pages = dict(pages) if isinstance(pages, dict) else {}
+        before = output.state.get("pages_before")
+        before = before if isinstance(before, dict) else {}
+        for result in output.results:
+            if result.source == self.name and result.status != "ok" and result.item in pages:
+                if result.item in before:
+                    pages[result.item] = before[result.item]
+                else:
+                    del pages[result.item]
+        if "pages" in output.cache:
+            output.cache["pages"] = pages
+        self._remembers = bool(pages)
 
     @classmethod
     def prepare(cls, section: dict[str, Any] | None, env: Mapping[str, str]) -> dict[str, Any] | None:
@@ -110,12 +139,28 @@ class ScholarSource(Source):
         """Each profile in turn, a pause (`page_delay_seconds`, jittered) between two. The
         first block ends the fetch: the profiles after it are left for the next run (their
         published values kept) rather than burning this IP address further."""
+        from statsbot.sources.scholar.base import ScholarRun
+
+        settings = self.settings
+        output = SourceOutput()
+        pages = context.cache.get("pages")
+        run = ScholarRun(pages if isinstance(pages, dict) else {}, remember=[settings.id] if settings.id else [])
+        try:
+            self._fetch_each(context, deadline, run, output)
+        finally:
+            run.close()  # the run's clients: built once, for every profile
+        # The owner's pages: this run's, else (not fetched) the last ones remembered.
+        kept = {uid: entry for uid, entry in run.pages.items() if uid in run.remember}
+        output.cache = {"pages": {**kept, **run.pages_out}}
+        output.state["pages_before"] = kept  # for `derive`, once the answers are settled
+        return output
+
+    def _fetch_each(self, context: FetchContext, deadline: Deadline, run: ScholarRun, output: SourceOutput) -> None:
         from statsbot.sources.scholar.chain import fetch_profile
-        from statsbot.sources.scholar.profile import ScholarBlocked
+        from statsbot.sources.scholar.profile import ScholarBlocked, ScholarError
 
         settings = self.settings
         ids = settings.all_ids
-        output = SourceOutput()
         blocked: str | None = None
         for index, uid in enumerate(ids):
             if blocked is not None:
@@ -127,7 +172,9 @@ class ScholarSource(Source):
                     time.sleep(pause)
             try:
                 one = settings.model_copy(update={"id": uid})
-                profile = fetch_profile(one, deadline, env=context.env, published_at=published_at(context.published.get(uid)))
+                profile = fetch_profile(
+                    one, deadline, env=context.env, published_at=published_at(context.published.get(uid)), run=run
+                )
             except ScholarBlocked as exc:
                 message = one_line(str(exc))
                 output.results.append(self._error(uid, message))
@@ -147,7 +194,6 @@ class ScholarSource(Source):
                 metrics=profile.metrics.model_dump(), detail=profile.name, extra={"via": profile.via},
             ))
             output.files[item_key("scholar", uid)] = scholar_files(profile, owner=uid == settings.id)
-        return output
 
     def _error(self, uid: str, message: str) -> ItemResult:
         log.error("scholar %s: %s", uid, message)

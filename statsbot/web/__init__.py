@@ -1,0 +1,1 @@
+"""Files a homepage includes: statsbot.js (`statsbot badges --format js`)."""
