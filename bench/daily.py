@@ -10,18 +10,20 @@ repository with a bare remote on disk; each simulated day is one full `statsbot 
 `ru_maxrss`: the largest of statsbot and the git commands it ran; "py MiB" is statsbot's own
 process alone) is that day's alone.
 
-Per day it prints: wall time and peak RSS of the run, history.csv's size, the data branch's
+Per day it prints: wall time and peak RSS of the run, the size of this month's history file
+(history/YYYY-MM.csv: the one a run reads and rewrites) and of all months, the data branch's
 size on the remote (`git count-objects -v`: packs + loose objects, as they are, no gc) and
 the day's commit (files changed, bytes of the changed files). The summary compares the last
 day with the first (ratios).
 
 Running every day of a year at N = 3000 takes hours on a small machine, so `--sample K`
-runs days 1..K for real, then jumps: history.csv on the data branch is carried forward to
+runs days 1..K for real, then jumps: the history on the data branch is carried forward to
 day D-K with the rows of the last real day repeated for each day skipped (written in
-statsbot's own format, one commit), and days D-K+1..D run for real. The repository then
+statsbot's own format, each day in its month's file, one commit), and days D-K+1..D run
+for real. The repository then
 lacks the skipped days' commits, so the data branch size is only honest without --sample.
 
-    .venv/bin/python bench/daily.py --days 365 --repos 3000 --papers 2000 --sample 3
+    .venv/bin/python bench/daily.py --days 365 --repos 3000 --papers 2000 --sample 2
     .venv/bin/python bench/daily.py --days 365 --repos 100 --papers 200     # every day, a smaller N
 
 It needs the test extra (werkzeug comes with pytest-httpserver) and talks to 127.0.0.1 only.
@@ -200,9 +202,14 @@ def run_day(site: Path, now: datetime, logs: Path, profile: bool = False) -> dic
     return {"wall": wall, "rss_mib": usage.ru_maxrss / 1024, **answer}
 
 
-def branch_figures(remote: Path) -> dict[str, int]:
+def month_file(day: datetime) -> str:
+    return f"history/{day.date().isoformat()[:7]}.csv"
+
+
+def branch_figures(remote: Path, now: datetime) -> dict[str, int]:
     counts = dict(line.split(": ", 1) for line in git("count-objects", "-v", cwd=remote).splitlines())
-    sizes = git("cat-file", "--batch-check=%(objectsize)", cwd=remote, input=f"{BRANCH}:history.csv\n".encode())
+    listing = git("ls-tree", "-r", "-l", BRANCH, "history/", cwd=remote).splitlines()
+    sizes = {line.split("\t", 1)[1]: int(line.split()[3]) for line in listing}
     changed = git("diff-tree", "-r", "--no-commit-id", "--root", BRANCH, cwd=remote).splitlines()
     new_blobs = [line.split()[3] for line in changed if line.split()[3] != "0" * 40]
     commit_bytes = 0
@@ -212,49 +219,59 @@ def branch_figures(remote: Path) -> dict[str, int]:
     return {
         "branch_kib": int(counts["size-pack"]) + int(counts["size"]),
         "packs": int(counts["packs"]),
-        "history_bytes": int(sizes.split()[0]) if sizes and sizes.split()[0].isdigit() else 0,
+        "history_bytes": sizes.get(month_file(now), 0),  # this month's file: the one a run reads and rewrites
+        "history_total_bytes": sum(sizes.values()),
         "commit_files": len(changed),
         "commit_bytes": commit_bytes,
     }
 
 
 def carry_history_forward(remote: Path, last_real: datetime, until: datetime, root: Path) -> int:
-    """history.csv on the data branch with the last real day's rows repeated for each day after
-    it up to `until` (exclusive), in statsbot's format, committed with git fast-import. Bytes written."""
-    path = root / "history-carried.csv"
-    with path.open("wb") as out:
-        process = subprocess.Popen(["git", "cat-file", "blob", f"{BRANCH}:history.csv"], cwd=remote, stdout=subprocess.PIPE)
-        assert process.stdout is not None
-        last_day = last_real.date().isoformat().encode()
-        tail: list[bytes] = []
-        for line in process.stdout:
-            out.write(line)
-            if line.startswith(last_day):
-                tail.append(line[len(last_day) :])
-        process.wait()
+    """The history on the data branch with the last real day's rows repeated for each day after
+    it up to `until` (exclusive), in statsbot's format and in the file of each day's month
+    (history/YYYY-MM.csv), committed with git fast-import. Bytes written."""
+    last_day = last_real.date().isoformat().encode()
+    current = subprocess.run(["git", "cat-file", "blob", f"{BRANCH}:{month_file(last_real)}"], cwd=remote,
+                             capture_output=True, check=True).stdout
+    tail = [line[len(last_day):] for line in current.splitlines(keepends=True) if line.startswith(last_day)]
+    files: dict[str, Path] = {}
+    outs: dict[str, Any] = {}
+    written = 0
+    try:
         day = last_real + timedelta(days=1)
         while day < until:
+            path = month_file(day)
+            if path not in outs:
+                files[path] = root / f"carried-{len(files)}.csv"
+                outs[path] = files[path].open("wb")
+                outs[path].write(current if path == month_file(last_real) else b"date,source,item,metric,value\n")
             stamp = day.date().isoformat().encode()
-            out.write(b"".join(stamp + rest for rest in tail))
+            outs[path].write(b"".join(stamp + rest for rest in tail))
             day += timedelta(days=1)
-    size = path.stat().st_size
+    finally:
+        for out in outs.values():
+            out.close()
     tip = git("rev-parse", BRANCH, cwd=remote)
-    header = (
-        f"commit refs/heads/{BRANCH}\ncommitter bench <bench@example.test> {int(time.time())} +0000\n"
-        f"data 24\nbench: history carried\n\nfrom {tip}\nM 100644 inline history.csv\ndata {size}\n"
-    ).encode()
     importer = subprocess.Popen(["git", "fast-import", "--quiet"], cwd=remote, stdin=subprocess.PIPE, env={**os.environ, **GIT_ENV})
     assert importer.stdin is not None
-    importer.stdin.write(header)
-    with path.open("rb") as source:
-        while chunk := source.read(1 << 20):
-            importer.stdin.write(chunk)
-    importer.stdin.write(b"\ndone\n")
+    importer.stdin.write(
+        f"commit refs/heads/{BRANCH}\ncommitter bench <bench@example.test> {int(time.time())} +0000\n"
+        f"data 24\nbench: history carried\n\nfrom {tip}\n".encode()
+    )
+    for path, local in files.items():
+        size = local.stat().st_size
+        written += size
+        importer.stdin.write(f"M 100644 inline {path}\ndata {size}\n".encode())
+        with local.open("rb") as source:
+            while chunk := source.read(1 << 20):
+                importer.stdin.write(chunk)
+        importer.stdin.write(b"\n")
+        local.unlink()
+    importer.stdin.write(b"done\n")
     importer.stdin.close()
     if importer.wait() != 0:
-        raise SystemExit("git fast-import failed while carrying history.csv forward")
-    path.unlink()
-    return size
+        raise SystemExit("git fast-import failed while carrying the history forward")
+    return written
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -265,7 +282,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--days", type=int, default=365)
     parser.add_argument("--repos", type=int, default=3000)
     parser.add_argument("--papers", type=int, default=2000)
-    parser.add_argument("--sample", type=int, default=0, help="run days 1..K and D-K+1..D, carrying history.csv across the gap")
+    parser.add_argument("--sample", type=int, default=0, help="run days 1..K and D-K+1..D, carrying the history across the gap")
     parser.add_argument("--keep", type=Path, help="keep the repositories here (default: a temporary folder)")
     parser.add_argument("--seed", type=int, default=14)
     parser.add_argument("--profile", action="store_true", help="run each day under cProfile (logs/day-NNN/run.prof; slower)")
@@ -293,7 +310,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"bench/daily.py: N = {args.repos} repositories, one profile of P = {args.papers} papers, "
           f"{args.days} days" + (f", sampled: days {days[0]}..{args.sample} and {args.days - args.sample + 1}..{args.days}"
                                   if len(days) < args.days else ", every day") + f"; in {root}")
-    print(f"{'day':>4} {'date':>10} {'wall s':>7} {'RSS MiB':>8} {'py MiB':>7} {'history KiB':>12} {'branch KiB':>11} {'packs':>5} "
+    print(f"{'day':>4} {'date':>10} {'wall s':>7} {'RSS MiB':>8} {'py MiB':>7} {'month KiB':>10} {'history KiB':>12} {'branch KiB':>11} {'packs':>5} "
           f"{'files':>6} {'commit KiB':>11}")
     rows = []
     previous_day = 0
@@ -302,18 +319,18 @@ def main(argv: list[str] | None = None) -> int:
             now = FIRST_DAY + timedelta(days=day - 1)
             if previous_day and day != previous_day + 1:
                 size = carry_history_forward(remote, FIRST_DAY + timedelta(days=previous_day - 1), now, root)
-                print(f"     (history.csv carried forward over days {previous_day + 1}..{day - 1}: {size / 1024:.0f} KiB)")
+                print(f"     (history carried forward over days {previous_day + 1}..{day - 1}: {size / 1024:.0f} KiB written)")
             for name in names:
                 if rng.random() < 0.1:
                     fake.set_stars(name, fake.repos[name.lower()]["stars"] + rng.randint(1, 3))
             scholar.grow(rng)
             figures = run_day(site, now, root / "logs" / f"day-{day:03d}", args.profile)
-            figures.update(branch_figures(remote))
+            figures.update(branch_figures(remote, now))
             figures["day"] = day
             rows.append(figures)
             print(f"{day:>4} {now.date().isoformat():>10} {figures['wall']:>7.2f} {figures['rss_mib']:>8.1f} "
                   f"{figures['python_rss_mib']:>7.1f} "
-                  f"{figures['history_bytes'] / 1024:>12.0f} {figures['branch_kib']:>11} {figures['packs']:>5} "
+                  f"{figures['history_bytes'] / 1024:>10.0f} {figures['history_total_bytes'] / 1024:>12.0f} {figures['branch_kib']:>11} {figures['packs']:>5} "
                   f"{figures['commit_files']:>6} {figures['commit_bytes'] / 1024:>11.1f}", flush=True)
             previous_day = day
     finally:
@@ -322,7 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"summary: day {last['day']} against day {first['day']}: wall {last['wall']:.2f} s / {first['wall']:.2f} s = "
           f"{last['wall'] / first['wall']:.2f}x; peak RSS {last['rss_mib']:.0f} / {first['rss_mib']:.0f} MiB = "
           f"{last['rss_mib'] / first['rss_mib']:.2f}x (statsbot's process alone {last['python_rss_mib']:.0f} / "
-          f"{first['python_rss_mib']:.0f} MiB = {last['python_rss_mib'] / first['python_rss_mib']:.2f}x); history.csv {last['history_bytes'] / 1024:.0f} KiB; "
+          f"{first['python_rss_mib']:.0f} MiB = {last['python_rss_mib'] / first['python_rss_mib']:.2f}x); this month's history file {last['history_bytes'] / 1024:.0f} KiB, all months "
+          f"{last['history_total_bytes'] / 1024:.0f} KiB; "
           f"data branch {last['branch_kib']} KiB")
     if len(rows) > 2:  # day 1 publishes every file: the steady state is day 2 on
         second = rows[1]

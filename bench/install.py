@@ -3,7 +3,7 @@
 Both are built in the same run, each in fresh virtual environments, from the package index:
 
 * before: `python -m venv` + `pip install <repo>` (every dependency pyproject.toml declares,
-  and everything they declare: scholarly's documentation theme and Sphinx, selenium's trio, ...);
+  and everything they declare: scholarly's Selenium, documentation theme and Sphinx, ...);
 * after:  the action's own install scripts, taken from action.yml and run as the action runs
   them: "Install statsbot's dependencies" (a venv + `pip install --no-deps --require-hashes -r
   requirements/action.txt`), then "Install statsbot" (statsbot alone, `--no-deps`).
@@ -13,15 +13,16 @@ install time cold (empty pip cache) and warm (a second fresh environment, the pi
 the cold one). For the action it also times the warm runner's path, where actions/cache restored
 the environment and only "Install statsbot" runs. Then the ratios after/before.
 
-The after environment must work: every statsbot module imports, scholarly's parsers load the way
-statsbot loads them, and `statsbot --help` runs; the bench fails otherwise.
+The after environment must work: every statsbot module imports, the direct Scholar fetcher reads
+a 137-paper profile served on 127.0.0.1 with scholarly's parsers (loaded as statsbot loads them),
+and `statsbot --help` runs; the bench fails otherwise.
 
 Run it from the repository root after the quick start (it needs the package index, and pyyaml
 from the test extra to read action.yml):
 
     .venv/bin/python bench/install.py [--python python3.11] [--keep DIR]
 
-It takes a few minutes: four cold or warm installs of about 40 to 70 packages.
+It takes a few minutes: four cold or warm installs of about 35 to 70 packages.
 """
 
 from __future__ import annotations
@@ -40,13 +41,22 @@ import yaml
 REPO = Path(__file__).resolve().parents[1]
 
 CHECK = r"""
-import importlib, pkgutil, statsbot
+import importlib, os, pkgutil, sys, statsbot
 names = [m.name for m in pkgutil.walk_packages(statsbot.__path__, "statsbot.") if not m.name.endswith("__main__")]
 for name in names:
     importlib.import_module(name)
-from statsbot.sources.scholar.pages import _load_scholarly
-_load_scholarly()
-print(len(names), "statsbot modules import; scholarly's parsers load")
+sys.path.insert(0, os.path.join(sys.argv[1], "tests"))
+from scholar_fixtures import make_profile
+from statsbot.deadline import Deadline
+from statsbot.demo.server import FakeScholar
+from statsbot.sources.scholar.config import ScholarConfig
+from statsbot.sources.scholar.direct import DirectFetcher
+profile = make_profile(137, "BenchInstall")
+with FakeScholar([profile]) as scholar:
+    settings = ScholarConfig(id=profile["scholar_id"], base_url=scholar.url, page_delay_seconds=0, deadline_seconds=30)
+    got = DirectFetcher().fetch(settings, {}, Deadline(30))
+assert len(got.gs_data["publications"]) == 137 and got.gs_data["citedby"] == profile["stats"]["citations"]
+print(len(names), "statsbot modules import; scholarly's parsers read a 137-paper profile from 127.0.0.1")
 """
 
 
@@ -73,6 +83,11 @@ def clean_env(cache: Path) -> dict[str, str]:
     env["PIP_CACHE_DIR"] = str(cache)
     env["PIP_DISABLE_PIP_VERSION_CHECK"] = "1"
     return env
+
+
+def loopback_env() -> dict[str, str]:
+    """The environment without proxies: the check's requests go to 127.0.0.1 only."""
+    return {k: v for k, v in os.environ.items() if "proxy" not in k.lower() and not k.startswith(("VIRTUAL_ENV", "PYTHONPATH"))}
 
 
 def plain_install(python: str, venv: Path, cache: Path) -> float:
@@ -145,7 +160,8 @@ def main() -> None:
         dists["after"] = distributions(root / "after-cold")
         print(f"after:  cold {cold:.1f} s, warm {warm:.1f} s, environment restored {restored:.1f} s", flush=True)
 
-        check = subprocess.run([str(bin_dir(root / "after-cold") / "python"), "-c", CHECK], capture_output=True, text=True, cwd=root)
+        check = subprocess.run([str(bin_dir(root / "after-cold") / "python"), "-c", CHECK, str(REPO)],
+                               capture_output=True, text=True, cwd=root, env=loopback_env())
         if check.returncode != 0:
             sys.exit(f"the action's environment is broken:\n{check.stderr[-3000:]}")
         print("after environment:", check.stdout.strip())

@@ -56,7 +56,6 @@ from statsbot.demo.server import FakeScholar  # noqa: E402
 from statsbot.sources.scholar.chain import FETCHERS  # noqa: E402
 from statsbot.sources.scholar.config import ScholarConfig  # noqa: E402
 from statsbot.sources.scholar.direct import RebaseTransport  # noqa: E402
-from statsbot.sources.scholar.pages import _load_scholarly  # noqa: E402
 
 SIZES = (20, 137, 500)
 SCRAPER_KEY = "bench-scraperapi-key-not-a-secret"
@@ -74,9 +73,21 @@ def serve(app: Callable[[Request], Any]):
     return server
 
 
+def import_scholarly() -> None:
+    """`import scholarly`, the real package (the test extra has all it imports: Selenium, ...),
+    with the environment put back: its `load_dotenv` copies a stray `.env` file into it."""
+    saved = dict(os.environ)
+    try:
+        import scholarly  # noqa: F401
+    finally:
+        if dict(os.environ) != saved:
+            os.environ.clear()
+            os.environ.update(saved)
+
+
 def scholarly_recipe(base_url: str, scholar_id: str) -> dict[str, Any]:
     """AcadHomepage's crawler on plain scholarly, sent to `base_url`, without its sleeps."""
-    _load_scholarly()  # import it without its load_dotenv side effect
+    import_scholarly()  # without its load_dotenv side effect
     from scholarly import _navigator
     from scholarly import scholarly as client
 
@@ -107,7 +118,7 @@ def main() -> int:
     logging.getLogger("statsbot").setLevel(logging.ERROR)
     logging.getLogger("scholarly").setLevel(logging.ERROR)
     profiles = {p: make_profile(p, f"BenchUser{p:03d}") for p in SIZES}
-    _load_scholarly()  # its import (about half a second) is not part of any fetch's time
+    import_scholarly()  # its import (about half a second) is not part of any fetch's time
 
     rows = []
     failures = []

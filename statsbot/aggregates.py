@@ -8,7 +8,7 @@ items (after the drop gate and last-known-good), never from a raw answer:
 * a user's repositories are those of their last good listing: when a listing fails,
   or its total fell by more than ``max_drop_percent`` (the drop gate), the earlier
   listing is kept, so a repository that had disappeared is never counted again;
-* a total is ``ok`` (fresh, recorded in history.csv) only when every input is fresh;
+* a total is ``ok`` (fresh, recorded in the history) only when every input is fresh;
   ``stale`` when some input is not fresh but it has values (the sum of the last good
   values); ``error`` when no input has ever had a value: never a zero for a failure;
 * repositories that left a user's (fresh, accepted) listing are marked ``gone`` in

@@ -181,11 +181,10 @@ def setup_logging(verbose: int, quiet: bool) -> None:
     logging.getLogger("scholarly").setLevel(logging.INFO if verbose else logging.WARNING)
     # urllib3's retry lines ("Retrying (Retry(...)) after connection broken by ...", "Retry: URL")
     # only with -v, its request lines with -vv: a retry that then succeeds is not news, and one
-    # that fails ends in statsbot's own error line. matplotlib's INFO lines only with -vv.
+    # that fails ends in statsbot's own error line.
     logging.getLogger("urllib3").setLevel(logging.DEBUG if verbose else logging.ERROR)
     if verbose == 1:
         handler.addFilter(_only_retry_lines_from_urllib3)
-    logging.getLogger("matplotlib").setLevel(logging.INFO if verbose and verbose > 1 else logging.WARNING)
 
 
 def _only_retry_lines_from_urllib3(record: logging.LogRecord) -> bool:
@@ -544,12 +543,40 @@ def main(argv: Sequence[str] | None = None) -> int:
     """The `statsbot` program. Run as a program (no `argv`: the console script, ``python -m
     statsbot``), the process ends once the command has, even if some thread is still stuck
     (see `_end_despite_stuck_threads`); called with `argv` (in-process), it only returns."""
-    if argv is None:
+    as_program = argv is None
+    if as_program:
+        # pydantic looks for third-party plugins in every installed package's metadata when
+        # the first model is built (tens of ms for `check`); statsbot uses none. A value the
+        # user set wins.
+        os.environ.setdefault("PYDANTIC_DISABLE_PLUGINS", "__all__")
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --version, --help, a usage error: printed already
+        if as_program and (exc.code is None or isinstance(exc.code, int)):
+            _exit_now(exc.code or 0)
+        raise
+    quick = args.handler is cmd_check  # reads the config and prints: no git, no thread, no temporary file
+    if as_program and not quick:
         _end_commands_on_sigterm()
-    code = _main(argv)
-    if argv is None:
+    code = _main(args)
+    if as_program:
         _end_despite_stuck_threads(code)
+        if quick:
+            _exit_now(code)
     return code
+
+
+def _exit_now(code: int) -> None:
+    """End a command that started nothing (`check`, its config errors, `--version`) without the
+    interpreter's teardown of every module (about 30 ms after pydantic): the log handlers and
+    stdout and stderr are flushed first, so nothing printed is lost, and the exit code stays."""
+    logging.shutdown()
+    for stream in (sys.stdout, sys.stderr):
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            pass
+    os._exit(code)
 
 
 def _end_commands_on_sigterm() -> None:
@@ -616,9 +643,7 @@ def _end_despite_stuck_threads(code: int, grace: float = STUCK_THREAD_GRACE_SECO
     os._exit(code)
 
 
-def _main(argv: Sequence[str] | None) -> int:
-    parser = build_parser()
-    args = parser.parse_args(argv)
+def _main(args: argparse.Namespace) -> int:
     register_environment(os.environ)
     setup_logging(getattr(args, "verbose", 0), getattr(args, "quiet", False))
     try:
@@ -632,6 +657,12 @@ def _main(argv: Sequence[str] | None) -> int:
     except KeyboardInterrupt:
         print("statsbot: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # `statsbot badges | head`: the reader left; not an error of ours
+        # Python would complain again when flushing stdout at exit: point it at /dev/null.
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+        return EXIT_OK
     except Exception as exc:  # a bug: one line by default, the traceback with -v
         log.debug("unexpected error", exc_info=True)
         print(console_line(f"statsbot: unexpected error: {type(exc).__name__}: {one_line(str(exc))} (run with -v for details)"), file=sys.stderr)

@@ -1,7 +1,7 @@
 """A lab's numbers, for a "members" table on a page: ``group.json`` and ``badges/group/``.
 
 Written only when the config has ``[[people]]``. Every number follows the rules of any item
-(see README, "What statsbot promises"), per person and for the group:
+(see docs/promises.md), per person and for the group:
 
 * A person's citations and h-index come from the first source in ``[run] citations_from``
   on which the person has ids and all of those items are fresh in this run (several ids on
@@ -28,7 +28,7 @@ Written only when the config has ``[[people]]``. Every number follows the rules 
   badges are error badges. ``people`` (how many entries ``[[people]]`` has) is always known.
 
 stats.json gets the item ``group all`` (citations, h_index, people) and one ``people <slug>``
-item per person (citations, h_index, stars, with ``from``), so they get history.csv rows
+item per person (citations, h_index, stars, with ``from``), so they get history rows
 (fresh values only) and summary lines. They are totals (`Rendered.totals`): no annotation
 of their own, since the items they are built from have theirs.
 """

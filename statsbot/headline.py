@@ -8,7 +8,7 @@ when it is not Google Scholar (``citations (OpenAlex)``). stats.json records it 
 ``citations all`` with ``"from"`` naming the source. A source with several authors (one
 person split in two by OpenAlex, say) counts the sum of their citations.
 
-It follows the rules of any item (see README, "What statsbot promises"):
+It follows the rules of any item (see docs/promises.md):
 - no fresh value from any source: the published count is kept (stale, its source kept) and
   turns grey after `stale_after_days`; on a first run the first source with kept values is
   used, marked stale; with no value at all the badge is an error badge, never a zero;

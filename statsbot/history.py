@@ -1,8 +1,14 @@
-"""`history.csv` on the data branch: ``date,source,item,metric,value``.
+"""The history on the data branch: ``history/YYYY-MM.csv``, rows ``date,source,item,metric,value``.
 
-One row per metric per UTC day (the last run of the day wins), so a year of daily
-runs stays one small file. Only fresh values are recorded: a stale item's kept
-value is not a new observation.
+One row per metric per UTC day (the last run of the day wins), in the file of the
+row's UTC month: a run reads and rewrites only the current month's file (at most
+31 days of rows), so the bytes written and pushed each day stay bounded however
+long the history grows. Only fresh values are recorded: a stale item's kept value
+is not a new observation.
+
+A data branch from before the monthly files has one ``history.csv``: it is left as
+it is (never rewritten, never deleted) and read as the history before the first
+monthly file; for a (date, source, item, metric) found in both, the monthly file wins.
 """
 
 from __future__ import annotations
@@ -14,13 +20,18 @@ import logging
 import re
 import threading
 from datetime import date as _date
-from typing import Iterable, Mapping
+from typing import TYPE_CHECKING, Iterable, Mapping
 
 from statsbot.results import ItemResult
 
+if TYPE_CHECKING:
+    from statsbot.snapshot import Snapshot
+
 log = logging.getLogger("statsbot.history")
 
-HISTORY_FILE = "history.csv"
+HISTORY_FILE = "history.csv"  # the single file of earlier versions: read, never written
+HISTORY_DIR = "history/"
+_MONTH_FILE = re.compile(r"history/([0-9]{4}-[0-9]{2})\.csv")
 HEADER = ("date", "source", "item", "metric", "value")
 Key = tuple[str, str, str, str]  # date, source, item, metric
 
@@ -42,7 +53,12 @@ class Rows(dict):  # type: ignore[type-arg]
         self.unparsed = []
 
 
-def parse(raw: bytes | None) -> Rows:
+def month_file(day: str) -> str:
+    """The history file of a UTC day ``YYYY-MM-DD``: ``history/YYYY-MM.csv``."""
+    return f"{HISTORY_DIR}{day[:7]}.csv"
+
+
+def parse(raw: bytes | None, name: str = HISTORY_FILE) -> Rows:
     """The rows of a history.csv. A malformed row (a hand edit: another date format, a value
     that is not a whole number, a wrong number of fields) is skipped with a warning naming
     ``history.csv`` and its line, and kept verbatim in `Rows.unparsed`; it never stops a run."""
@@ -64,7 +80,7 @@ def parse(raw: bytes | None) -> Rows:
         day, source, item, metric, value = record
         rows[(day, source, item, metric)] = int(value)
     if problems:
-        _warn(raw, problems)
+        _warn(raw, problems, name)
     return rows
 
 
@@ -85,7 +101,7 @@ def _problem(record: list[str]) -> str | None:
     return None
 
 
-def _warn(raw: bytes, problems: list[tuple[int, str, str]]) -> None:
+def _warn(raw: bytes, problems: list[tuple[int, str, str]], name: str = HISTORY_FILE, rewritten: bool = True) -> None:
     digest = hashlib.sha256(raw).hexdigest()
     with _warned_lock:
         if digest in _warned:
@@ -95,12 +111,15 @@ def _warn(raw: bytes, problems: list[tuple[int, str, str]]) -> None:
         _warned.add(digest)
     for number, line, problem in problems[:_SHOWN_PROBLEMS]:
         shown = line if len(line) <= 80 else line[:77] + "..."
-        log.warning("%s:%d: skipped a malformed row (%s): %s", HISTORY_FILE, number, problem, shown)
+        log.warning("%s:%d: skipped a malformed row (%s): %s", name, number, problem, shown)
     rest = problems[_SHOWN_PROBLEMS:]
     if rest:
         lines = ", ".join(str(n) for n, _, _ in rest[:20]) + (", ..." if len(rest) > 20 else "")
-        log.warning("%s: %d more malformed rows skipped (lines %s)", HISTORY_FILE, len(rest), lines)
-    log.warning("%s: malformed rows are kept as they are at the end of the file; fix or delete them there", HISTORY_FILE)
+        log.warning("%s: %d more malformed rows skipped (lines %s)", name, len(rest), lines)
+    if rewritten:
+        log.warning("%s: malformed rows are kept as they are at the end of the file; fix or delete them there", name)
+    else:  # an earlier month's file or the single history.csv of earlier versions: read, never rewritten
+        log.warning("%s: malformed rows are left as they are (this file is only read); fix or delete them there", name)
 
 
 def updated(previous: bytes | None, results: Iterable[ItemResult], day: str) -> dict[Key, int]:
@@ -164,8 +183,10 @@ class Updated:
         self.new = new
 
 
-def update(previous: bytes | None, results: Iterable[ItemResult], day: str, charted: Iterable[Charted] = ()) -> Updated:
-    """history.csv with today's fresh values laid over it (byte for byte what
+def update(
+    previous: bytes | None, results: Iterable[ItemResult], day: str, charted: Iterable[Charted] = (), name: str = HISTORY_FILE
+) -> Updated:
+    """A history file with today's fresh values laid over it (byte for byte what
     ``render_csv(updated(previous, results, day))`` gives), and the series named in
     `charted` as they were and as they are now (each sorted by date)."""
     wanted = set(charted)
@@ -181,10 +202,10 @@ def update(previous: bytes | None, results: Iterable[ItemResult], day: str, char
     tail = Rows()
     if end < len(raw):
         first_line = 1 + raw.count(b"\n", 0, end)
-        tail = _parse_text(raw, raw[end:].decode("utf-8", errors="replace"), first_line)
+        tail = _parse_text(raw, raw[end:].decode("utf-8", errors="replace"), first_line, name)
     if last_key is not None and any(_key_bytes(key) <= last_key for key in tail):
         # Rows after the checked part that sort before it: not the written form. Parse it whole.
-        return _update_whole(previous, fresh, wanted)
+        return _update_whole(previous, fresh, wanted, name)
     for key, value in tail.items():
         if key[1:] in wanted:
             old_series.setdefault(key[1:], []).append((key[0], value))
@@ -226,7 +247,7 @@ def _verified_prefix(raw: bytes, start: int, day: bytes, wanted: set[Charted]) -
                 break
         if not _ROWS.fullmatch(raw, pos, end):
             break
-        chunk = raw[pos:end]
+        chunk = bytes(raw[pos:end])  # (a bytearray from `read_once`: hashable pieces)
         keys = _VALUE_AT_END.sub(b"\n", chunk).split(b"\n")
         keys.pop()
         if keys[-1][:10] >= day or (last_key is not None and keys[0] <= last_key):
@@ -281,7 +302,7 @@ def _real_day(found: bytes) -> bool:
     return True
 
 
-def _parse_text(raw: bytes, text: str, first_line: int) -> Rows:
+def _parse_text(raw: bytes, text: str, first_line: int, name: str = HISTORY_FILE, rewritten: bool = True) -> Rows:
     """Rows of part of the file (lines numbered from `first_line`), warning about malformed ones."""
     rows = Rows()
     problems: list[tuple[int, str, str]] = []
@@ -299,15 +320,118 @@ def _parse_text(raw: bytes, text: str, first_line: int) -> Rows:
         day, source, item, metric, value = record
         rows[(day, source, item, metric)] = int(value)
     if problems:
-        _warn(raw, problems)
+        _warn(raw, problems, name, rewritten)
     return rows
 
 
-def _update_whole(previous: bytes | None, fresh: Mapping[Key, int], wanted: set[Charted]) -> Updated:
-    old_rows = parse(previous)
+def _update_whole(previous: bytes | None, fresh: Mapping[Key, int], wanted: set[Charted], name: str = HISTORY_FILE) -> Updated:
+    old_rows = parse(previous, name)
     old = {name: series(old_rows, *name) for name in wanted}
     rows = old_rows
     for key, value in fresh.items():
         rows[key] = value
     new = {name: series(rows, *name) for name in wanted}
     return Updated(render_csv(rows), {k: v for k, v in old.items() if v}, {k: v for k, v in new.items() if v})
+
+
+# ------------------------------------------------------------------ the months before this one
+#
+# Charts need more than the current month: whether a chart can be carried over needs a
+# series' last value before today, and drawing one needs its whole series. The earlier
+# files are read one at a time, newest first, keeping only the charted series' points,
+# so no more than one month's bytes are held at once; a snapshot that caches what it
+# reads (`publish.GitSnapshot`) is asked through `read_uncached` when it has one.
+
+
+def earlier_files(previous: Snapshot, day: str) -> list[str]:
+    """The history files before `day`'s month, newest first: the monthly files, then the
+    single ``history.csv`` of earlier versions (read only if it is there)."""
+    month = day[:7]
+    months = sorted(
+        (found.group(1), path)
+        for path in previous.list(HISTORY_DIR)
+        if (found := _MONTH_FILE.fullmatch(path)) and found.group(1) < month
+    )
+    return [path for _, path in reversed(months)] + [HISTORY_FILE]
+
+
+def last_points(previous: Snapshot, day: str, names: Iterable[Charted]) -> dict[Charted, tuple[str, int]]:
+    """Each series' last point in the files before `day`'s month (absent: none there). The
+    files are read newest first and only until every series is found."""
+    pending = set(names)
+    found: dict[Charted, tuple[str, int]] = {}
+    for path in earlier_files(previous, day) if pending else ():
+        for name, points in _series_in(read_once(previous, path), path, pending).items():
+            if points:
+                found[name] = max(points.items())
+                pending.discard(name)
+        if not pending:
+            break
+    return found
+
+
+def earlier_series(previous: Snapshot, day: str, names: Iterable[Charted]) -> dict[Charted, Points]:
+    """The series' points in every file before `day`'s month, sorted by date; for a date found
+    in two files, the newer file (a monthly file over ``history.csv``) wins."""
+    wanted = set(names)
+    merged: dict[Charted, dict[str, int]] = {}
+    for path in earlier_files(previous, day) if wanted else ():
+        for name, points in _series_in(read_once(previous, path), path, wanted).items():
+            into = merged.setdefault(name, {})
+            for date, value in points.items():
+                into.setdefault(date, value)  # newest file first: a date already seen keeps its value
+    return {name: sorted(points.items()) for name, points in merged.items() if points}
+
+
+def read_once(previous: Snapshot, path: str) -> bytes | None:
+    """A history file, without the snapshot keeping its bytes for the rest of the run."""
+    read = getattr(previous, "read_uncached", None) or previous.read
+    return read(path)
+
+
+def _series_in(raw: bytes | None, path: str, wanted: set[Charted]) -> dict[Charted, dict[str, int]]:
+    """The points (date -> value) of the `wanted` series in one history file. Chunks in the
+    written form are searched (`_find_series`, no step per row); any other chunk is parsed
+    row by row, warning once about malformed rows, which are skipped (a later row of the
+    same key in the file wins, as in `parse`)."""
+    found: dict[Charted, dict[str, int]] = {}
+    if not raw or not wanted:
+        return found
+    start = len(_BOM) if raw.startswith(_BOM) else 0
+    if raw.startswith(_HEADER_LINE, start):
+        start += len(_HEADER_LINE)
+    needles = {b"," + ",".join(name).encode() + b",": name for name in wanted} if len(wanted) <= _MANY_CHARTED else {}
+    wanted_bytes = {",".join(name).encode(): name for name in wanted} if not needles else {}
+    days_ok: dict[str, bool] = {}
+    pos = start
+    while pos < len(raw):
+        end = raw.rfind(b"\n", pos, pos + _CHUNK) + 1
+        if end <= pos:
+            end = raw.find(b"\n", pos) + 1 or len(raw)
+        if _ROWS.fullmatch(raw, pos, end):
+            chunk = bytes(raw[pos:end])  # (a bytearray from `read_once`: hashable pieces)
+            points: dict[Charted, Points] = {}
+            if needles:
+                _find_series(chunk, needles, points)
+            else:
+                for line in chunk.split(b"\n")[:-1]:
+                    head, _, value = line.rpartition(b",")
+                    name = wanted_bytes.get(head[11:])
+                    if name is not None:
+                        points.setdefault(name, []).append((head[:10].decode(), int(value)))
+            for name, found_points in points.items():
+                into = found.setdefault(name, {})
+                for date, value in found_points:
+                    real = days_ok.get(date)
+                    if real is None:
+                        real = days_ok[date] = _real_day(date.encode())
+                    if real:
+                        into[date] = value
+        else:
+            first_line = 1 + raw.count(b"\n", 0, pos)
+            rows = _parse_text(raw[pos:end], raw[pos:end].decode("utf-8", errors="replace"), first_line, path, rewritten=False)
+            for (date, source, item, metric), value in rows.items():
+                if (source, item, metric) in wanted:
+                    found.setdefault((source, item, metric), {})[date] = value
+        pos = end
+    return found

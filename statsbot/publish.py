@@ -97,7 +97,7 @@ def _data(payload: bytes) -> bytes:
 def blob_sha(data: bytes) -> str:
     """The object id git gives these bytes as a blob."""
     digest = hashlib.sha1(b"blob %d\0" % len(data))
-    digest.update(data)  # not `header + data`: that would copy a large file (history.csv) once more
+    digest.update(data)  # not `header + data`: that would copy a large file (a month of history) once more
     return digest.hexdigest()
 
 
@@ -218,6 +218,35 @@ class GitSnapshot:
             done = self.git.run("cat-file", "blob", f"{self.commit}:{relpath}", check=False)
             self._files[relpath] = done.stdout if done.returncode == 0 else None
         return self._files[relpath]
+
+    def read_uncached(self, relpath: str) -> bytes | None:
+        """A file read without keeping its bytes (the history's months: one at a time), and
+        read straight into one buffer (`read` collects a large blob's pieces, then joins them)."""
+        if relpath in self._files or self.commit is None:
+            return self._files.get(relpath)
+        blob = self.entries().get(relpath)
+        if blob is None:
+            return None
+        import threading
+
+        size = int(self.git.out("cat-file", "-s", blob))
+        data = bytearray(size)  # filled in place: no pieces to join, no second copy
+        argv = ["git", "-C", str(self.git.repo), "cat-file", "blob", blob]
+        with subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                              env=self.git._env, start_new_session=os.name == "posix", bufsize=0) as process:
+            timer = threading.Timer(LOCAL_TIMEOUT, process.kill)  # a local read: bounded all the same
+            timer.start()
+            try:
+                assert process.stdout is not None
+                view, got = memoryview(data), 0
+                while got < size and (n := process.stdout.readinto(view[got:])):
+                    got += n
+                view.release()
+            finally:
+                timer.cancel()
+            if process.wait() != 0 or got != size:
+                raise PublishError(f"git cat-file could not read {relpath} (within {LOCAL_TIMEOUT:g} s)")
+        return data  # type: ignore[return-value]  # a bytearray: read like bytes, never kept
 
     def list(self, prefix: str) -> list[str]:
         return sorted(path for path in self.entries() if path.startswith(prefix))

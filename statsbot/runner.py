@@ -151,17 +151,27 @@ def run(
     )
     if dry_run:
         return RunReport(**report, written=[], dry_run=True)
-    written = write_files(out, files)
     published = None
     publish_error = None
-    if publisher is not None:
+    if publisher is None:
+        written = write_files(out, files)
+    else:
+        from concurrent.futures import ThreadPoolExecutor
+
         from statsbot.publish import PublishError
 
-        try:
-            published = publisher.publish(files, lambda snapshot: render(fetched, snapshot)[0], changes)
-        except PublishError as exc:
-            publish_error = one_line(str(exc), 600)
-            log.error("%s", publish_error)
+        # The output folder is written while git builds and pushes the commit (from `files`,
+        # never from the folder): the two overlap instead of adding up. A folder that cannot
+        # be written was refused before any request (check_output_dir); an error while
+        # writing it still ends the run, after the commit, which holds the same bytes.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="statsbot-write") as pool:
+            writing = pool.submit(write_files, out, files)
+            try:
+                published = publisher.publish(files, lambda snapshot: render(fetched, snapshot)[0], changes)
+            except PublishError as exc:
+                publish_error = one_line(str(exc), 600)
+                log.error("%s", publish_error)
+            written = writing.result()
         if publish_error is None:  # [output] al_folio = true: _data/citations.yml on the site's branch
             try:
                 alfolio.commit_to_site(loaded.config, publisher, files, previous)
@@ -344,14 +354,16 @@ def render(fetched: Fetched, previous: Snapshot) -> tuple[dict[str, bytes], dict
     files[STATS_FILE] = stats
     files = stabilize(files, previous)
     encoded = encode(files)
-    # history.csv streamed: old rows copied through, today's laid over them; only the charted series are read.
+    # history/YYYY-MM.csv: only this month's file is read and rewritten (streamed: old rows copied
+    # through, today's laid over them); only the charted series are read back, earlier months only for charts.
     charted = charted_series(fetched) if config.charts.enabled else []
     wanted = {(series.source, series.item, series.metric) for series in charted}
-    updated = history.update(previous.read(history.HISTORY_FILE), fetched.results, day, wanted)
-    encoded[history.HISTORY_FILE] = updated.data
+    month = history.month_file(day)
+    updated = history.update(history.read_once(previous, month), fetched.results, day, wanted, month)
+    encoded[month] = updated.data
     encoded.update(alfolio.render_files(config, encoded, previous))  # [output] al_folio: al-folio's citations.yml
     if config.charts.enabled:
-        encoded.update(chart_files(fetched, charted, updated, encoded, previous))
+        encoded.update(chart_files(fetched, charted, updated, encoded, previous, day))
     return encoded, files[STATS_FILE]
 
 
@@ -376,7 +388,7 @@ def _item_files(
 
 def charted_series(fetched: Fetched) -> list[Any]:
     """The series the sources want charted (`sources.base.Series`), without a lab's members'
-    items unless ``[charts] people``: the only rows of history.csv a run reads back."""
+    items unless ``[charts] people``: the only rows of the history a run reads back."""
     skip: set[tuple[str, str]] = set()
     if not fetched.config.charts.people:  # a lab's members' items: no chart unless [charts] people
         skip = {(src, item.lower()) for items in by_person(fetched.config).values() for src, item in items}
@@ -389,26 +401,48 @@ def charted_series(fetched: Fetched) -> list[Any]:
 
 
 def chart_files(
-    fetched: Fetched, charted: list[Any], updated: history.Updated, encoded: Mapping[str, bytes], previous: Snapshot
+    fetched: Fetched, charted: list[Any], updated: history.Updated, encoded: Mapping[str, bytes], previous: Snapshot, day: str
 ) -> dict[str, bytes]:
-    """Each source's charts: its metrics over time from history.csv (`charted`, their points
-    before and after this run in `updated`), and Scholar's citations per year. A chart whose
-    data did not change is carried over from the earlier run instead of being drawn again."""
-    from statsbot import charts  # matplotlib itself is imported only when a chart is drawn
+    """Each source's charts: its metrics over time from the history (`charted`, their points
+    this month before and after this run in `updated`), and Scholar's citations per year. A
+    chart whose data did not change is carried over from the earlier run instead of being
+    drawn again. Earlier months are read only when needed: a series' last value before this
+    month when it has no row this month before today, its whole series when it is drawn."""
+    from statsbot import charts  # SVG written by statsbot itself (standard library only)
 
     out: dict[str, bytes] = {}
     for source in fetched.sources.values():
         out.update(source.charts(encoded, previous))
+    carry: dict[str, bytes] = {}  # chart path -> the chart, carried over
+    check_last: dict[str, tuple[history.Charted, bytes]] = {}  # a chart whose series has no row this month before today
+    draw: dict[str, history.Charted] = {}
     for series in charted:
         name = (series.source, series.item, series.metric)
-        points = updated.new.get(name)
-        if not points:
-            continue
+        old, new = updated.old.get(name), updated.new.get(name) or []
         old_chart = previous.read(series.path)
-        if old_chart is not None and charts.still_current(updated.old.get(name), points):
-            out[series.path] = old_chart
+        if old_chart is None:
+            draw[series.path] = name
+        elif not old:
+            check_last[series.path] = (name, old_chart)
+        elif charts.still_current(old, new):  # this month's rows decide: the months before are the same before and after
+            carry[series.path] = old_chart
         else:
-            out[safe_relpath(series.path)] = charts.metric_over_time(points, series.title, series.metric.replace("_", " "))
+            draw[series.path] = name
+    last = history.last_points(previous, day, {name for name, _ in check_last.values()})
+    for path, (name, old_chart) in check_last.items():
+        if name in last and charts.still_current([last[name]], [last[name], *updated.new.get(name, [])]):
+            carry[path] = old_chart
+        else:
+            draw[path] = name
+    earlier = history.earlier_series(previous, day, set(draw.values()))
+    for series in charted:
+        name = (series.source, series.item, series.metric)
+        if series.path in carry:
+            out[series.path] = carry[series.path]
+        elif series.path in draw:
+            points = sorted({**dict(earlier.get(name, [])), **dict(updated.new.get(name, []))}.items())  # this month wins
+            if points:  # no point at all: no chart (an earlier one stays as it is)
+                out[safe_relpath(series.path)] = charts.metric_over_time(points, series.title, series.metric.replace("_", " "))
     return out
 
 

@@ -1,7 +1,7 @@
 """Totals obey the rules single items do (issue 9), on a real data branch and a fake GitHub on 127.0.0.1.
 
 Each test publishes with real git to a bare remote and reads what the homepage would
-read: stats.json, the badges and history.csv on the data branch, which must agree.
+read: stats.json, the badges and the history (history/YYYY-MM.csv) on the data branch, which must agree.
 """
 
 from __future__ import annotations
@@ -52,7 +52,7 @@ def badge(files, path):
 
 
 def history(files, source=None, item=None, metric="stars"):
-    rows = list(csv.DictReader(io.StringIO(files["history.csv"].decode())))
+    rows = [row for path in sorted(files) if path.startswith("history/") for row in csv.DictReader(io.StringIO(files[path].decode()))]
     return [
         (r["date"], int(r["value"]))
         for r in rows

@@ -237,3 +237,23 @@ def test_format_js_prints_the_page_script_and_its_tag(tmp_path, scholar_site, gi
     assert cdn[-1] == f'<script src="/assets/js/statsbot.js" data-stats="{JSDELIVR}{BRANCH}/stats.json" defer></script>'
     assert f"#   pinned: {JSDELIVR}{tip}/stats.json" in cdn
     assert not any("img.shields.io" in line for line in cdn if line.startswith("#"))
+
+
+def test_a_reader_that_leaves_early_is_not_an_error(tmp_path, scholar_site, github_api, hub_api):
+    """`statsbot badges | head -1`: the pipe closes before statsbot writes; it exits 0, silently."""
+    import os
+    import subprocess
+    import sys
+
+    from conftest import _ISOLATED_VARS
+
+    site, _, env, _ = every_source_site(tmp_path, scholar_site, github_api, hub_api, keep_output=True)
+    child_env = {k: v for k, v in os.environ.items() if k not in _ISOLATED_VARS} | env
+    child = subprocess.Popen(
+        [sys.executable, "-m", "statsbot", "badges", "--repo", "zoe/zoe.github.io"],
+        cwd=site, env=child_env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+    )
+    child.stdout.close()  # the reader is gone before the first line is written: every write gets EPIPE
+    stderr = child.stderr.read().decode()
+    assert child.wait(timeout=60) == 0, stderr
+    assert stderr == ""

@@ -12,6 +12,7 @@ import itertools
 import json
 import os
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +20,8 @@ import pytest
 from conftest import GITHUB_TEST_TOKEN, mount, run_statsbot, write_config
 from gitutil import branch_commits, git, isolated_git_env, make_homepage, tree_files
 from werkzeug.wrappers import Request, Response
+
+from statsbot import history
 
 BRANCH = "google-scholar-stats"
 REPOSITORY = "zoe/zoe.github.io"
@@ -191,10 +194,10 @@ def test_a_push_purges_exactly_the_changed_paths_and_nothing_when_nothing_change
         "badges/huggingface/lab/m/downloads.json",
         "charts/huggingface/lab/m/downloads-all-time.svg",
         "charts/huggingface/lab/m/downloads.svg",
-        "history.csv",
+        history.month_file(datetime.now(timezone.utc).date().isoformat()),  # this month's history file: history/YYYY-MM.csv
         "stats.json",
     ]
-    assert jsdelivr.posts[0][0] == CDN_PREFIX + "history.csv"  # top-level files are purged first
+    assert jsdelivr.posts[0][0] == CDN_PREFIX + "stats.json"  # top-level files are purged first
     assert "CDN: purged 5 of 5 changed paths on jsDelivr" in changed.stdout
     assert GITHUB_TEST_TOKEN not in first.stdout + first.stderr + changed.stdout + changed.stderr
 

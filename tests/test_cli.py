@@ -133,17 +133,21 @@ def test_scholarly_is_imported_only_when_a_profile_is_fetched(scholar_site, tmp_
     assert loaded("run") == ["0", "True", "False"]
 
 
-def test_a_stray_dotenv_file_does_not_change_the_environment(tmp_path):
+def test_a_stray_dotenv_file_does_not_change_the_environment(scholar_site, tmp_path):
+    """A run that parses a profile loads scholarly's parsers, never its `load_dotenv`."""
+    scholar_site.add(make_profile(3, UID))
+    site_config(tmp_path, scholar_site.url)
     (tmp_path / ".env").write_text("STATSBOT_DOTENV_PROBE=leaked\nGITHUB_TOKEN=from-dotenv\n", encoding="utf-8")
     probe = (
-        "import os\n"
-        "from statsbot.sources.scholar.pages import _load_scholarly\n"
-        "_load_scholarly()\n"
-        "print(os.environ.get('STATSBOT_DOTENV_PROBE'), os.environ.get('GITHUB_TOKEN'))\n"
+        "import os, sys\n"
+        "from statsbot.cli import main\n"
+        "code = main(['run'])\n"
+        "print('PROBE', code, 'scholarly.author_parser' in sys.modules,"
+        " os.environ.get('STATSBOT_DOTENV_PROBE'), os.environ.get('GITHUB_TOKEN'))\n"
     )
     out = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True, text=True, timeout=60,
                          env={**_base_env(), "GITHUB_TOKEN": "the-users-own"})
-    assert out.stdout.split() == ["None", "the-users-own"], out.stderr
+    assert out.stdout.splitlines()[-1].split() == ["PROBE", "0", "True", "None", "the-users-own"], out.stderr
     # the control: a bare `import scholarly` does load that file, so the check above can fail
     control = subprocess.run([sys.executable, "-c", "import os, scholarly; print(os.environ.get('STATSBOT_DOTENV_PROBE'))"],
                              cwd=tmp_path, capture_output=True, text=True, timeout=60, env=_base_env())

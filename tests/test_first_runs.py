@@ -11,6 +11,7 @@ import os
 import stat
 import subprocess
 import sys
+from datetime import datetime, timezone
 from pathlib import Path
 
 import httpx
@@ -230,7 +231,7 @@ def test_no_push_in_a_fresh_clone_builds_the_local_branch_on_the_remote_tip(tmp_
     assert git("rev-parse", f"refs/heads/{BRANCH}", cwd=fresh) == local  # nothing changed, no commit
 
 
-# ------------------------------------------------------------------ history.csv
+# ------------------------------------------------------------------ the history (history/YYYY-MM.csv)
 
 
 def test_malformed_history_rows_are_skipped_with_a_warning_and_kept(tmp_path, hub_api):
@@ -241,10 +242,11 @@ def test_malformed_history_rows_are_skipped_with_a_warning_and_kept(tmp_path, hu
     write_config(site, hub_toml(hub_api))
     assert run_statsbot("run", cwd=site, env=env).returncode == 0
 
-    # Someone edits history.csv on the data branch by hand (a spreadsheet, another date format).
+    # Someone edits this month's history file on the data branch by hand (a spreadsheet, another date format).
+    month = f"history/{datetime.now(timezone.utc).date().isoformat()[:7]}.csv"
     editor = tmp_path / "editor"
     git("clone", "--quiet", "--branch", BRANCH, str(remote), str(editor), cwd=tmp_path, env=env)
-    history = editor / "history.csv"
+    history = editor / month
     good_rows = history.read_text(encoding="utf-8").splitlines()
     bad = [
         "23/11/2026,huggingface,lab/m,downloads,1500",
@@ -260,18 +262,18 @@ def test_malformed_history_rows_are_skipped_with_a_warning_and_kept(tmp_path, hu
     result = run_statsbot("run", cwd=site, env=env)
     assert result.returncode == 0, result.stderr
     assert "pushed to origin/google-scholar-stats" in result.stdout
-    warnings = [line for line in stderr_lines(result) if "history.csv" in line]
+    warnings = [line for line in stderr_lines(result) if "history" in line]
     assert warnings == [
-        "WARNING: history.csv:2: skipped a malformed row (the date '23/11/2026' is not YYYY-MM-DD): "
+        f"WARNING: {month}:2: skipped a malformed row (the date '23/11/2026' is not YYYY-MM-DD): "
         "23/11/2026,huggingface,lab/m,downloads,1500",
-        "WARNING: history.csv:3: skipped a malformed row (the value '12k' is not a whole number): "
+        f"WARNING: {month}:3: skipped a malformed row (the value '12k' is not a whole number): "
         "2026-11-20,huggingface,lab/m,downloads,12k",
-        f"WARNING: history.csv:{len(good_rows) + 3}: skipped a malformed row (3 fields where 5 "
+        f"WARNING: {month}:{len(good_rows) + 3}: skipped a malformed row (3 fields where 5 "
         "(date,source,item,metric,value) were expected): 2026-11-21,huggingface,lab/m",
-        "WARNING: history.csv: malformed rows are kept as they are at the end of the file; fix or delete them there",
+        f"WARNING: {month}: malformed rows are kept as they are at the end of the file; fix or delete them there",
     ]
     published = tree_files(remote, BRANCH)
-    lines = published["history.csv"].decode("utf-8").splitlines()
+    lines = published[month].decode("utf-8").splitlines()
     assert lines[-3:] == bad[:3]  # kept verbatim, at the end
     assert "2026-11-19,huggingface,lab/m,downloads,1100" in lines  # the good hand-written row is used
     assert published["charts/huggingface/lab/m/downloads.svg"].startswith(b"<?xml")
@@ -279,11 +281,12 @@ def test_malformed_history_rows_are_skipped_with_a_warning_and_kept(tmp_path, hu
     # Nothing lost and nothing added on the next run: the file is stable.
     again = run_statsbot("run", cwd=site, env=env)
     assert again.returncode == 0, again.stderr
-    assert tree_files(remote, BRANCH)["history.csv"] == published["history.csv"]
+    assert tree_files(remote, BRANCH)[month] == published[month]
 
 
 def test_a_history_csv_of_junk_never_stops_the_run(hub_api, tmp_path):
-    """Without git: the output folder's history.csv is read instead."""
+    """Without git: the output folder's history.csv (the single file of earlier versions, read
+    for the charts, never rewritten) is read instead."""
     hub_api.add("models", "lab/m", 10, 1, 100)
     write_config(tmp_path, hub_toml(hub_api))
     (tmp_path / "output").mkdir()
@@ -296,6 +299,7 @@ def test_a_history_csv_of_junk_never_stops_the_run(hub_api, tmp_path):
     assert warnings[0].startswith("WARNING: history.csv:1: skipped a malformed row")
     assert warnings[5] == "WARNING: history.csv: 9 more malformed rows skipped (lines 6, 7, 8, 9, 10, 11, 12, 13, 14)"
     assert (tmp_path / "output" / "charts" / "huggingface" / "lab" / "m" / "downloads.svg").is_file()
+    assert (tmp_path / "output" / "history.csv").read_bytes() == junk.encode("utf-8")  # left exactly as it was
 
 
 # ------------------------------------------------------------------ Scholar
@@ -464,7 +468,8 @@ def _github_with_one_500(github_api, tmp_path):
     github_api.add_repo("alice/tool", 4321, 12)
     github_api.fail(lambda r: r.path == "/repos/alice/tool", lambda r: json_response({"message": "Server Error"}, 500))
     write_config(tmp_path, f'[github]\napi_url = "{github_api.url}"\nrepos = ["alice/tool"]\n[charts]\nenabled = true\n')
-    # A fresh matplotlib cache folder: matplotlib then logs "generated new fontManager" at INFO.
+    # A fresh matplotlib cache folder, where matplotlib would log "generated new fontManager" at INFO;
+    # statsbot no longer imports matplotlib (its charts are its own SVG), so no font line may appear.
     return {"MPLCONFIGDIR": str(tmp_path / "mpl-config")}
 
 

@@ -68,3 +68,23 @@ def test_any_count_gives_a_short_message(n):
         assert text == str(n)
     else:
         assert text[-1] in "kMGTPEZY" and float(text[:-1]) > 0
+
+
+_scalars = st.one_of(
+    st.none(), st.booleans(), st.integers(), st.floats(allow_nan=True, allow_infinity=True), st.text()
+)
+
+
+@given(st.dictionaries(st.text(), _scalars, max_size=12))
+def test_flat_objects_are_spelt_exactly_as_json_dumps_spells_them(data):
+    """jsonio.dumps' fast path (a flat object of scalars) writes the same bytes as json.dumps."""
+    from statsbot.jsonio import dumps
+
+    assert dumps(data) == json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
+
+
+@given(st.recursive(_scalars, lambda children: st.lists(children, max_size=3) | st.dictionaries(st.text(), children, max_size=3)))
+def test_any_document_is_spelt_as_json_dumps_spells_it(data):
+    from statsbot.jsonio import dumps
+
+    assert dumps(data) == json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"

@@ -42,7 +42,7 @@ def test_the_page_count_is_scholars_when_scholar_is_fresh(scholar_site, tmp_path
     assert badge["message"] == str(profile["stats"]["citations"])
     entry = page_entry(out)
     assert entry["from"] == "scholar" and entry["status"] == "ok" and entry["metrics"] == {"citations": profile["stats"]["citations"]}
-    assert f"citations,all,citations,{profile['stats']['citations']}" in (out / "history.csv").read_text(encoding="utf-8")
+    assert f"citations,all,citations,{profile['stats']['citations']}" in "".join(p.read_text(encoding="utf-8") for p in sorted((out / "history").glob("*.csv")))
 
 
 def test_a_blocked_scholar_keeps_the_published_count_and_its_source(scholar_site, tmp_path):
@@ -241,7 +241,7 @@ def test_badges_lists_the_new_sources_and_history_and_charts_carry_their_metrics
 """)
     result = run_statsbot("run", "--no-publish", cwd=tmp_path, env=KEYS)
     assert result.returncode == 0, result.stderr
-    history = (out / "history.csv").read_text(encoding="utf-8")
+    history = "".join(p.read_text(encoding="utf-8") for p in sorted((out / "history").glob("*.csv")))
     for row in (f"openalex,{OA},citations,4100", f"openalex,{OA},works,3", f"semanticscholar,{S2},citations,5200",
                 f"semanticscholar,{S2},h_index,33", "citations,all,citations,98765"):
         assert row in history, row

@@ -1,4 +1,4 @@
-"""history.csv (one row per metric per UTC day) and the SVG charts drawn from it."""
+"""The history (history/YYYY-MM.csv, one row per metric per UTC day) and the SVG charts drawn from it."""
 
 from __future__ import annotations
 
@@ -23,7 +23,10 @@ def day(d: int) -> datetime:
 
 
 def rows(out):
-    return list(csv.DictReader(io.StringIO((out / "history.csv").read_text(encoding="utf-8"))))
+    """The rows of every monthly history file (history/YYYY-MM.csv), oldest month first."""
+    return [
+        row for path in sorted((out / "history").glob("*.csv")) for row in csv.DictReader(io.StringIO(path.read_text(encoding="utf-8")))
+    ]
 
 
 def hub_config(hub, out):
@@ -31,7 +34,7 @@ def hub_config(hub, out):
 
 
 def path_points(svg: bytes) -> int:
-    """Vertices of the chart's data line (matplotlib writes it as one path inside <g id="data">)."""
+    """Vertices of the chart's data line (statsbot.charts writes it as one path inside <g id="data">)."""
     root = ET.fromstring(svg)
     group = next(g for g in root.iter(f"{SVG}g") if g.get("id") == "data")
     d = next(group.iter(f"{SVG}path")).get("d")

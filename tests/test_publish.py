@@ -7,6 +7,7 @@ import json
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ import pytest
 from conftest import GITHUB_TEST_TOKEN, run_statsbot, write_config
 from gitutil import GitHttpServer, basic_header, branch_commits, git, isolated_git_env, make_homepage, tree_files
 from helpers import snapshot
+from statsbot import history
 
 BRANCH = "google-scholar-stats"
 
@@ -78,7 +80,7 @@ def test_equal_values_make_no_commit_and_a_change_makes_exactly_one(home, hub_ap
         "badges/huggingface/lab/m/downloads.json",
         "charts/huggingface/lab/m/downloads-all-time.svg",
         "charts/huggingface/lab/m/downloads.svg",
-        "history.csv",
+        history.month_file(datetime.now(timezone.utc).date().isoformat()),  # this month's history file: history/YYYY-MM.csv
         "stats.json",
     ]
     message = git("log", "-1", "--format=%B", BRANCH, cwd=remote)

@@ -11,6 +11,7 @@ import json
 import re
 import time
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 from typing import Callable
 
 import pytest
@@ -18,6 +19,7 @@ import pytest
 from conftest import cstart_of, html_response
 from helpers import scholar_config, snapshot
 from scholar_fixtures import make_profile
+from statsbot import history
 from statsbot.demo import pages
 from statsbot.runner import run
 
@@ -156,7 +158,8 @@ def test_first_run_failure_writes_error_badges_and_no_profile_data(scholar_site,
     assert report.results[0].status == "error"
     badges = [f"badges/scholar/{UID}/{name}.json" for name in ("citations", "h-index", "i10-index")]
     # no gs_data.json, no zeros; the page's citations badge is an error badge too
-    assert sorted(snapshot(tmp_path)) == sorted([*badges, "badges/citations.json", "history.csv", "stats.json"])
+    month = history.month_file(datetime.now(timezone.utc).date().isoformat())  # the run's UTC month: history/YYYY-MM.csv
+    assert sorted(snapshot(tmp_path)) == sorted([*badges, "badges/citations.json", month, "stats.json"])
     for path in [*badges, "badges/citations.json"]:
         badge = json.loads((tmp_path / path).read_text(encoding="utf-8"))
         assert badge["isError"] is True and badge["message"] == "unavailable"

@@ -89,7 +89,7 @@ def test_a_run_through_the_cli_writes_badges_and_stats(s2_api, tmp_path):
     assert not (out / "badges" / "semanticscholar" / "2" / "papers").exists()
     assert (out / "charts" / "semanticscholar" / NG / "citations.svg").is_file()
     assert (out / "charts" / "semanticscholar" / NG / "h-index.svg").is_file()
-    history = (out / "history.csv").read_text(encoding="utf-8")
+    history = "".join(p.read_text(encoding="utf-8") for p in sorted((out / "history").glob("*.csv")))
     assert f"semanticscholar,{NG},citations,123456" in history
     assert "Andrew Y. Ng" in result.stdout
 

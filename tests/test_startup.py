@@ -103,9 +103,9 @@ def test_a_day_that_changes_nothing_parses_nothing_and_draws_no_chart(scholar_si
     assert not {"scholarly", "scholarly.author_parser", "bs4", "matplotlib"} & set(next_day["modules"])
     assert [path for path in next_day["written"] if path.startswith("charts/")] == []
     assert {path: data for path, data in snapshot(tmp_path / "out").items() if path.startswith("charts/")} == charts
-    history = (tmp_path / "out" / "history.csv").read_text(encoding="utf-8")
+    history = (tmp_path / "out" / "history" / "2026-11.csv").read_text(encoding="utf-8")
     assert f"2026-11-21,scholar,{UID},citations,98765" in history  # the day is still recorded
-    assert "history.csv" in next_day["written"]
+    assert "history/2026-11.csv" in next_day["written"]
 
 
 def test_a_changed_value_redraws_its_chart_only(scholar_site, tmp_path):
@@ -116,7 +116,8 @@ def test_a_changed_value_redraws_its_chart_only(scholar_site, tmp_path):
 
     changed = day_two(scholar_site, tmp_path, day(21))
     assert changed["status"] == ["ok", "ok"]
-    assert {"scholarly.author_parser", "matplotlib"} <= set(changed["modules"])  # the new pages parsed, the chart drawn
+    assert "scholarly.author_parser" in changed["modules"]  # the new pages parsed
+    assert "matplotlib" not in changed["modules"]  # the chart is drawn (below) by statsbot.charts, no plotting library
     after = snapshot(tmp_path / "out")
     chart = f"charts/scholar/{UID}/citations.svg"
     assert chart in changed["written"] and after[chart] != first[chart]
@@ -133,3 +134,38 @@ def test_one_scholar_client_for_every_profile_of_a_run(scholar_site, tmp_path):
     assert [r.status for r in report.results if r.source == "scholar"] == ["ok", "ok", "ok"]
     agents = {request.headers["User-Agent"] for request, _ in scholar_site.server.log}
     assert len(scholar_site.server.log) == 3 and len(agents) == 1  # one client (and user agent) a run, not one a profile
+
+
+# `statsbot` as a program ends check, its config errors, --version and usage errors with a quick
+# exit (no interpreter teardown): the same lines and exit codes as main() called in process.
+IN_PROCESS = "import sys\nfrom statsbot.cli import main\nraise SystemExit(main(sys.argv[1:]))\n"
+
+
+def test_quick_exits_print_the_same_lines_and_codes_as_an_in_process_call(scholar_site, tmp_path):
+    write_config(tmp_path, f'[scholar]\nid = "{UID}"\nbase_url = "{scholar_site.url}"\npage_delay_seconds = 0\n')
+    (tmp_path / "bad.toml").write_text(f'[scholar]\nid = "{UID}"\ntimeout_seconds = -1\n', encoding="utf-8")
+    (tmp_path / "empty.toml").write_text("", encoding="utf-8")
+    cases = {
+        ("check",): 0,
+        ("check", "-v"): 0,
+        ("check", "--config", "bad.toml"): 2,
+        ("check", "--config", "empty.toml"): 2,
+        ("check", "--config", "missing.toml"): 2,
+        ("--version",): 0,
+        ("no-such-command",): 2,
+    }
+    for args, code in cases.items():
+        program = subprocess.run([sys.executable, "-m", "statsbot", *args], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        called = subprocess.run([sys.executable, "-c", IN_PROCESS, *args], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+        assert (program.returncode, program.stdout, program.stderr) == (called.returncode, called.stdout, called.stderr), args
+        assert program.returncode == code, (args, program.stderr)
+        assert program.stdout or program.stderr, args  # every case says something, and none of it is lost
+    check = subprocess.run([sys.executable, "-m", "statsbot", "check"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert check.stdout.splitlines() == [
+        "config: statsbot.toml",
+        f"scholar: profile {UID} from {scholar_site.url} (timeout 30 s, 2 retries, deadline 120 s)",
+        "scholar fetchers, in order: direct (free, from this machine)",
+        f"output: {(tmp_path / 'output').resolve()}",
+    ]
+    bad = subprocess.run([sys.executable, "-m", "statsbot", "check", "--config", "bad.toml"], cwd=tmp_path, capture_output=True, text=True, timeout=60)
+    assert (bad.returncode, bad.stdout, bad.stderr) == (2, "", "statsbot: bad.toml: scholar.timeout_seconds: must be greater than 0 (got -1)\n")

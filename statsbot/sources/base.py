@@ -68,7 +68,7 @@ class SourceOutput:
 
 @dataclass(frozen=True)
 class Series:
-    """A chart of one metric of one item over time, drawn from history.csv."""
+    """A chart of one metric of one item over time, drawn from the history (history/YYYY-MM.csv)."""
 
     source: str
     item: str
@@ -134,7 +134,7 @@ class Rendered(ABC):
         return [f"{title(result)}: ok: {metrics}{moved}"]
 
     def charts(self, encoded: Mapping[str, bytes], previous: Snapshot) -> dict[str, bytes]:
-        """Charts not drawn from history.csv (Scholar: citations per year)."""
+        """Charts not drawn from the history (Scholar: citations per year)."""
         return {}
 
 

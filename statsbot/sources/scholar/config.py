@@ -89,7 +89,7 @@ class ScholarConfig(Section):
     deadline_seconds: float = Field(120.0, gt=0, le=3600)
     retries: int = Field(2, ge=0, le=10)
     page_delay_seconds: float = Field(1.0, ge=0, le=60)
-    # The ways to get the profile, tried in order until one succeeds (see README, "Scholar from GitHub Actions").
+    # The ways to get the profile, tried in order until one succeeds (see docs/github-actions.md, "Scholar from GitHub Actions").
     fetchers: list[Literal["direct", "scraperapi", "serpapi"]] = Field(default_factory=lambda: ["direct"], min_length=1)
     proxy: str | None = None  # for the direct fetcher; one with credentials goes in $STATSBOT_SCHOLAR_PROXY
     scraperapi_url: str = DEFAULT_SCRAPERAPI_URL

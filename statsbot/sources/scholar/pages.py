@@ -32,7 +32,6 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import logging
-import os
 import re
 import sys
 import types
@@ -151,23 +150,6 @@ def _retry_after_seconds(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=timezone.utc)
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-
-
-def _load_scholarly() -> tuple[Any, Any]:
-    """Import scholarly (slow, and only when a profile is configured) without its side effects.
-
-    `import scholarly` calls `load_dotenv(find_dotenv())`, which copies a stray `.env`
-    file into the environment; the environment is put back exactly as it was.
-    """
-    saved = dict(os.environ)
-    try:
-        from scholarly import ProxyGenerator
-        from scholarly.author_parser import AuthorParser
-    finally:
-        if dict(os.environ) != saved:
-            os.environ.clear()
-            os.environ.update(saved)
-    return ProxyGenerator, AuthorParser
 
 
 def _load_parser() -> Any:
