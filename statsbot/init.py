@@ -291,7 +291,8 @@ def init(
     if lab:
         config = lab_config_text(fetchers)
     elif site == "al-folio":
-        config = alfolio_config_text(result.scholar_id, result.repository, fetchers)
+        dispatchable = deploy is not None and re.search(r"^\s*workflow_dispatch\s*:", deploy[1], re.MULTILINE) is not None
+        config = alfolio_config_text(result.scholar_id, result.repository, fetchers, rebuild=dispatchable)
     else:
         config = config_text(scholar_id, result.repository, fetchers)
     wanted = {CONFIG_PATH: config, WORKFLOW_PATH: template("lab.yml" if lab else "workflow.yml")}
@@ -342,10 +343,19 @@ def scholar_id_from_yaml(path: Path) -> str | None:
     return None
 
 
-def alfolio_config_text(scholar_id: str | None, repository: str | None, fetchers: Sequence[str] = ()) -> str:
-    """statsbot.toml for an al-folio site: the usual file, and al-folio's citations.yml on the data branch."""
+def alfolio_config_text(scholar_id: str | None, repository: str | None, fetchers: Sequence[str] = (), *, rebuild: bool = True) -> str:
+    """statsbot.toml for an al-folio site: the usual file, al-folio's citations.yml on the data branch,
+    and (`rebuild`: deploy.yml can be dispatched) the site built again after new numbers."""
     text = config_text(scholar_id, repository, fetchers)
     text = text.replace("# the branch AcadHomepage pages read", "# the data branch (al-folio's deploy step reads it)")
+    # al-folio reads _data/ when the site is built, and a push with the workflow's token starts no
+    # other workflow: after a push that changed something, start deploy.yml (its job has actions: write).
+    line = (
+        'rebuild = "workflow:deploy.yml"  # build the site after new numbers (deploy.yml has workflow_dispatch)'
+        if rebuild
+        else '# rebuild = "workflow:deploy.yml"  # add workflow_dispatch: to deploy.yml\'s on: first'
+    )
+    text = text.replace("# history = \"squash\"", line + '\n# history = "squash"', 1)
     return text.rstrip("\n") + (
         "\n\n[output]\n"
         'al_folio = "data-branch"  # al-folio/citations.yml on the data branch: the deploy workflow copies it to _data/citations.yml\n'

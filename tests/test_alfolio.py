@@ -362,6 +362,7 @@ def test_init_site_al_folio_adds_the_step_once_and_takes_the_id_from_socials(tmp
 
     config = load_config(site / "statsbot.toml", env={}).config
     assert config.scholar.id == "DhtAFkwAAAAJ" and config.output.al_folio == "data-branch"
+    assert config.publish.rebuild == "workflow:deploy.yml"  # the site is built again after new numbers
 
     deploy = (site / ".github/workflows/deploy.yml").read_text(encoding="utf-8")
     workflow = yaml.safe_load(deploy)
@@ -440,3 +441,15 @@ def test_the_deploy_step_copies_the_file_and_tolerates_a_missing_branch(tmp_path
     assert copied.returncode == 0, copied.stderr
     assert (clone / "_data" / "citations.yml").read_bytes() == fresh
     assert not (clone / "_data" / "citations.yml.statsbot").exists()
+
+
+def test_init_asks_for_a_rebuild_only_when_deploy_can_be_dispatched(tmp_path):
+    """rebuild = "workflow:deploy.yml" needs `workflow_dispatch:` in deploy.yml (else GitHub answers 422)."""
+    site = alfolio_site(tmp_path)
+    deploy = site / ".github" / "workflows" / "deploy.yml"
+    assert "  workflow_dispatch:\n" in ALFOLIO_DEPLOY
+    deploy.write_text(ALFOLIO_DEPLOY.replace("  workflow_dispatch:\n", "", 1), encoding="utf-8")
+    result = run_statsbot("init", "--site", "al-folio", cwd=site)
+    assert result.returncode == 0, result.stderr
+    assert load_config(site / "statsbot.toml", env={}).config.publish.rebuild == ""
+    assert '# rebuild = "workflow:deploy.yml"' in (site / "statsbot.toml").read_text(encoding="utf-8")
