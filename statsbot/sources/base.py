@@ -266,14 +266,8 @@ class Source(Rendered):
                 if name not in tied:
                     merged.files.setdefault(name, files)
         for output in outputs:
-            for name, value in output.cache.items():
-                merged.cache.setdefault(name, value)
-            for name, value in output.state.items():
-                if name not in merged.state:
-                    merged.state[name] = dict(value) if isinstance(value, dict) else value
-                elif isinstance(value, dict) and isinstance(merged.state[name], dict):
-                    for inner, part in value.items():
-                        merged.state[name].setdefault(inner, part)
+            _merge_into(merged.cache, output.cache)  # e.g. Scholar's pages: the owner's entry from the owner's shard
+            _merge_into(merged.state, output.state)
         return merged
 
     def derive(self, output: SourceOutput, totals: Totals) -> None:
@@ -282,3 +276,14 @@ class Source(Rendered):
 
 def _rank(result: ItemResult) -> tuple[bool, str]:
     return (result.status == "ok", result.fetched_at or "")
+
+
+def _merge_into(merged: dict[str, Any], part: Mapping[str, Any]) -> None:
+    """`part`'s keys into `merged`, an earlier part winning; two dicts under one key are
+    merged the same way one level down (a shard without the entry gives an empty dict)."""
+    for name, value in part.items():
+        if name not in merged:
+            merged[name] = dict(value) if isinstance(value, dict) else value
+        elif isinstance(value, dict) and isinstance(merged[name], dict):
+            for inner, piece in value.items():
+                merged[name].setdefault(inner, piece)
