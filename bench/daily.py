@@ -42,10 +42,8 @@ import tempfile
 import threading
 import time
 from datetime import datetime, timedelta, timezone
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "tests"))
@@ -55,62 +53,37 @@ from werkzeug.serving import make_server  # noqa: E402
 from werkzeug.wrappers import Request  # noqa: E402
 
 from statsbot.demo.pages import PAGE_SIZE, not_found_page, render_profile  # noqa: E402
+from statsbot.demo.server import LoopbackServer  # noqa: E402
+from benchenv import GIT_ENV, loopback_only  # noqa: E402
 
 BRANCH = "google-scholar-stats"
 SCHOLAR_ID = "DailyBench01"
 FIRST_DAY = datetime(2026, 1, 1, 6, 0, tzinfo=timezone.utc)
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "bench",
-    "GIT_AUTHOR_EMAIL": "bench@example.test",
-    "GIT_COMMITTER_NAME": "bench",
-    "GIT_COMMITTER_EMAIL": "bench@example.test",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_TERMINAL_PROMPT": "0",
-}
-for _name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-    os.environ.pop(_name, None)
+loopback_only()
 
 
-class Scholar:
+class Scholar(LoopbackServer):
     """Scholar's profile pages at /citations for one profile; a page is rendered once per day."""
 
+    name = "bench-scholar"
+
     def __init__(self, profile: dict[str, Any]) -> None:
+        super().__init__()
         self.profile = profile
         self._pages: dict[tuple[int, int], bytes] = {}
         self._lock = threading.Lock()
-        fake = self
 
-        class Handler(BaseHTTPRequestHandler):
-            protocol_version = "HTTP/1.1"
-
-            def do_GET(self) -> None:  # noqa: N802 (http.server's naming)
-                parts = urlsplit(self.path)
-                query = parse_qs(parts.query)
-                if parts.path != "/citations" or query.get("user", [""])[0] != fake.profile["scholar_id"]:
-                    self._send(404, not_found_page().encode())
-                    return
-                key = (int(query.get("cstart", ["0"])[0]), int(query.get("pagesize", [str(PAGE_SIZE)])[0]))
-                with fake._lock:
-                    body = fake._pages.get(key)
-                    if body is None:
-                        body = fake._pages[key] = render_profile(fake.profile, *key).encode()
-                self._send(200, body)
-
-            def _send(self, status: int, body: bytes) -> None:
-                self.send_response(status)
-                self.send_header("Content-Type", "text/html; charset=UTF-8")
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, format: str, *args: Any) -> None:
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
-        self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
+    def answer(self, method: str, path: str, query: dict[str, list[str]], headers: Any) -> tuple[int, dict[str, str], bytes]:
+        html = {"Content-Type": "text/html; charset=UTF-8"}
+        if path != "/citations" or query.get("user", [""])[0] != self.profile["scholar_id"]:
+            return 404, html, not_found_page().encode()
+        key = (int(query.get("cstart", ["0"])[0]), int(query.get("pagesize", [str(PAGE_SIZE)])[0]))
+        with self._lock:
+            body = self._pages.get(key)
+            if body is None:
+                body = self._pages[key] = render_profile(self.profile, *key).encode()
+        self.received.clear()  # a year of requests need not be kept
+        return 200, html, body
 
     def grow(self, rng: random.Random) -> None:
         with self._lock:
@@ -299,7 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     for name in names:
         fake.add_repo(name, stars=rng.randint(0, 5000), forks=rng.randint(0, 300))
     profile = make_profile(args.papers, SCHOLAR_ID, seed=args.seed)
-    scholar = Scholar(profile)
+    scholar = Scholar(profile).__enter__()  # serves until the bench ends (a daemon thread)
 
     days = list(range(1, args.days + 1))
     if args.sample and 2 * args.sample < args.days:

@@ -54,19 +54,10 @@ sys.path.insert(0, str(HERE.parent / "tests"))
 from fakes import FakeGitHub  # noqa: E402
 from werkzeug.serving import make_server  # noqa: E402
 from werkzeug.wrappers import Request  # noqa: E402
+from benchenv import GIT_ENV, loopback_only  # noqa: E402
 
 BRANCH = "google-scholar-stats"
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "bench",
-    "GIT_AUTHOR_EMAIL": "bench@example.test",
-    "GIT_COMMITTER_NAME": "bench",
-    "GIT_COMMITTER_EMAIL": "bench@example.test",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_TERMINAL_PROMPT": "0",
-}
-for _name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-    os.environ.pop(_name, None)
+loopback_only()
 # Where the profile's time is reported: the run's stages (statsbot.runner) and the publish step.
 STAGES = (
     ("fetch", "runner.py", "fetch_outputs"),
@@ -85,7 +76,7 @@ def git(*args: str, cwd: Path) -> str:
     return done.stdout.decode().strip()
 
 
-TOKEN = "ghp_bench0000000000000000000000000000000"  # the fake's token; not a real one
+TOKEN = "statsbot-bench-fake-token"  # what the local fake accepts; no real token looks like it
 USE_TOKEN = True
 
 

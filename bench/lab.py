@@ -68,23 +68,13 @@ from werkzeug.serving import make_server  # noqa: E402
 from werkzeug.wrappers import Request  # noqa: E402
 
 from statsbot.demo.pages import PAGE_SIZE, not_found_page, render_profile  # noqa: E402
+from benchenv import GIT_ENV, loopback_only  # noqa: E402
 
 BRANCH = "google-scholar-stats"
 GITHUB_TOKEN = "bench-github-token-not-a-secret"
 PUBLISH_SECONDS = 30.0
 PUBLISH_MB = 500.0
-GIT_ENV = {
-    "GIT_AUTHOR_NAME": "bench",
-    "GIT_AUTHOR_EMAIL": "bench@example.test",
-    "GIT_COMMITTER_NAME": "bench",
-    "GIT_COMMITTER_EMAIL": "bench@example.test",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-    "GIT_TERMINAL_PROMPT": "0",
-}
-# Only loopback: a proxy from the environment must not carry these requests anywhere.
-for _name in ("HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "http_proxy", "https_proxy", "all_proxy"):
-    os.environ.pop(_name, None)
+loopback_only()
 
 
 # ----------------------------------------------------------------------------- fakes

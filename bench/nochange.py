@@ -35,21 +35,14 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from scholar_fixtures import make_profile  # noqa: E402
 
 from statsbot.demo.server import FakeScholar  # noqa: E402
+from benchenv import GIT_ENV, PROXY_VARIABLES  # noqa: E402
 
 P = 137
 UID = "BenchUser137"
 BRANCH = "google-scholar-stats"
 DAY_TARGET = 1.0
 STARTUP_TARGET = 0.2
-ENV = {
-    **{k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "all_proxy")},
-    "GIT_AUTHOR_NAME": "bench",
-    "GIT_AUTHOR_EMAIL": "bench@example.test",
-    "GIT_COMMITTER_NAME": "bench",
-    "GIT_COMMITTER_EMAIL": "bench@example.test",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
+ENV = {**{k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES}, **GIT_ENV}
 for _name in ("GOOGLE_SCHOLAR_ID", "STATSBOT_CONFIG", "GITHUB_ACTIONS"):
     ENV.pop(_name, None)
 # Bytecode as an installed package has it (pip compiles at install): cached in a folder of

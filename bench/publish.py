@@ -29,18 +29,12 @@ from statsbot.jsonio import dumps
 from statsbot.publish import Publisher
 from statsbot.settings import PublishConfig
 
+from benchenv import GIT_ENV  # noqa: E402  (bench/, this script's folder)
+
 SIZES = (10, 100, 1000)
 HISTORY = 1000
 TRIES = 5
-ENV = {
-    **os.environ,
-    "GIT_AUTHOR_NAME": "bench",
-    "GIT_AUTHOR_EMAIL": "bench@example.test",
-    "GIT_COMMITTER_NAME": "bench",
-    "GIT_COMMITTER_EMAIL": "bench@example.test",
-    "GIT_CONFIG_GLOBAL": os.devnull,
-    "GIT_CONFIG_NOSYSTEM": "1",
-}
+ENV = {**os.environ, **GIT_ENV}
 BRANCH = "google-scholar-stats"
 
 

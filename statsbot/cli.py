@@ -45,13 +45,7 @@ def build_parser() -> argparse.ArgumentParser:
     run = commands.add_parser("run", parents=[common], help="fetch every configured source and write the outputs")
     _config_option(run)
     run.add_argument("--output", metavar="DIR", help="output folder (default: [output] dir, 'output')")
-    publishing = run.add_mutually_exclusive_group()
-    publishing.add_argument("--no-push", action="store_true", help="commit to the local data branch, do not push")
-    publishing.add_argument("--no-publish", action="store_true", help="write the output folder only, no git")
-    publishing.add_argument("--dry-run", action="store_true", help="fetch and print what would change; write nothing")
-    run.add_argument("--branch", metavar="NAME", help="the data branch (default: [publish] branch)")
-    run.add_argument("--accept-drops", action="store_true", help="publish values that fell by more than max_drop_percent")
-    run.add_argument("--allow-stale", action="store_true", help="exit 0, not 3, when some items are stale (not when one never had a good value)")
+    _publishing_options(run, dry_run="fetch and print what would change; write nothing")
     run.set_defaults(handler=cmd_run)
 
     fetch = commands.add_parser("fetch", parents=[common], help="only fetch, and write what every source answered to a results file")
@@ -71,13 +65,7 @@ def build_parser() -> argparse.ArgumentParser:
     _config_option(publish)
     publish.add_argument("--results", metavar="PATH", nargs="+", required=True, help="results files, or folders holding them")
     publish.add_argument("--output", metavar="DIR", help="output folder (default: [output] dir, 'output')")
-    publishing = publish.add_mutually_exclusive_group()
-    publishing.add_argument("--no-push", action="store_true", help="commit to the local data branch, do not push")
-    publishing.add_argument("--no-publish", action="store_true", help="write the output folder only, no git")
-    publishing.add_argument("--dry-run", action="store_true", help="print what would change; write nothing")
-    publish.add_argument("--branch", metavar="NAME", help="the data branch (default: [publish] branch)")
-    publish.add_argument("--accept-drops", action="store_true", help="publish values that fell by more than max_drop_percent")
-    publish.add_argument("--allow-stale", action="store_true", help="exit 0, not 3, when some items are stale (not when one never had a good value)")
+    _publishing_options(publish, dry_run="print what would change; write nothing")
     publish.set_defaults(handler=cmd_run)
 
     demo = commands.add_parser(
@@ -160,6 +148,19 @@ def _paid_fetchers(value: str) -> list[str]:
         if name not in PAID_FETCHERS:
             raise argparse.ArgumentTypeError(f"unknown fetcher {name!r} (choose from {', '.join(PAID_FETCHERS)})")
     return names
+
+
+def _publishing_options(parser: argparse.ArgumentParser, *, dry_run: str) -> None:
+    """What `run` and `publish` share: where the outputs go, and the rules for publishing them."""
+    publishing = parser.add_mutually_exclusive_group()
+    publishing.add_argument("--no-push", action="store_true", help="commit to the local data branch, do not push")
+    publishing.add_argument("--no-publish", action="store_true", help="write the output folder only, no git")
+    publishing.add_argument("--dry-run", action="store_true", help=dry_run)
+    parser.add_argument("--branch", metavar="NAME", help="the data branch (default: [publish] branch)")
+    parser.add_argument("--accept-drops", action="store_true", help="publish values that fell by more than max_drop_percent")
+    parser.add_argument(
+        "--allow-stale", action="store_true", help="exit 0, not 3, when some items are stale (not when one never had a good value)"
+    )
 
 
 def _config_option(parser: argparse.ArgumentParser) -> None:

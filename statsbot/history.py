@@ -62,26 +62,9 @@ def parse(raw: bytes | None, name: str = HISTORY_FILE) -> Rows:
     """The rows of a history.csv. A malformed row (a hand edit: another date format, a value
     that is not a whole number, a wrong number of fields) is skipped with a warning naming
     ``history.csv`` and its line, and kept verbatim in `Rows.unparsed`; it never stops a run."""
-    rows = Rows()
     if not raw:
-        return rows
-    problems: list[tuple[int, str, str]] = []
-    for number, line in enumerate(raw.decode("utf-8-sig", errors="replace").splitlines(), 1):
-        if not line.strip():
-            continue
-        record = next(csv.reader([line]), [])
-        if tuple(record) == HEADER:
-            continue
-        problem = _problem(record)
-        if problem:
-            problems.append((number, line, problem))
-            rows.unparsed.append(line)
-            continue
-        day, source, item, metric, value = record
-        rows[(day, source, item, metric)] = int(value)
-    if problems:
-        _warn(raw, problems, name)
-    return rows
+        return Rows()
+    return _parse_text(raw, raw.decode("utf-8-sig", errors="replace"), 1, name)
 
 
 def _problem(record: list[str]) -> str | None:

@@ -55,13 +55,24 @@ def dumps(data: Any) -> str:
     return json.dumps(data, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
-def write_bytes_atomic(path: Path, data: bytes) -> None:
-    """Write `data` to `path` so a reader sees the old file or the new one, never a part."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+def write_bytes_atomic(path: str | os.PathLike[str], data: bytes, *, make_folder: bool = True) -> None:
+    """Write `data` to `path` so a reader sees the old file or the new one, never a part.
+
+    The bytes go to a temporary file beside it, created exclusively with the mode `open()`
+    gives (0666 under the umask), then renamed over it. `make_folder=False` when the caller
+    knows the folder exists (`outputs.write_files` creates each folder once)."""
+    path = os.fspath(path)
+    folder, name = os.path.split(path)
+    if make_folder and folder:
+        os.makedirs(folder, exist_ok=True)
+    tmp = os.path.join(folder, f".{name}.{os.getpid()}.tmp")
     try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
+    except FileExistsError:  # left by a crashed run with our pid, or taken: a random name instead
+        fd, tmp = tempfile.mkstemp(dir=folder or None, prefix=f".{name}.", suffix=".tmp")
         if hasattr(os, "fchmod"):
             os.fchmod(fd, file_mode())
+    try:
         with os.fdopen(fd, "wb") as handle:
             handle.write(data)
         os.replace(tmp, path)

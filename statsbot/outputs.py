@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import os
 import re
-import tempfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any, Iterable, Mapping
@@ -21,7 +20,7 @@ from typing import Any, Iterable, Mapping
 from pydantic import ValidationError
 
 from statsbot.badges import DEFAULT_CACHE_SECONDS, STALE_COLOR, Badge
-from statsbot.jsonio import dumps, file_mode
+from statsbot.jsonio import dumps, write_bytes_atomic
 from statsbot.results import ItemResult, iso_utc, utc_now
 from statsbot.snapshot import Snapshot, read_json
 
@@ -177,7 +176,7 @@ def encode(files: Files) -> dict[str, bytes]:
 
 
 def write_files(output_dir: Path, files: Mapping[str, bytes]) -> list[str]:
-    """Write each file atomically, skipping those already on disk with the same bytes.
+    """Write each file atomically (`jsonio.write_bytes_atomic`), skipping those already on disk with the same bytes.
 
     Returns the paths whose bytes changed. Each changed file is written to a temporary file
     beside it (created exclusively, mode 0666 under the umask, as `open()` gives) and renamed
@@ -187,10 +186,9 @@ def write_files(output_dir: Path, files: Mapping[str, bytes]) -> list[str]:
     """
     written = []
     folders: set[str] = set()
-    tag = f".{os.getpid()}.tmp"
     for relpath, data in sorted(files.items()):
         path = os.path.join(output_dir, safe_relpath(relpath))
-        folder, name = os.path.split(path)
+        folder = os.path.dirname(path)
         try:
             with open(path, "rb") as handle:
                 if handle.read(len(data) + 1) == data:
@@ -201,26 +199,6 @@ def write_files(output_dir: Path, files: Mapping[str, bytes]) -> list[str]:
         if folder not in folders:
             os.makedirs(folder, exist_ok=True)
             folders.add(folder)
-        _replace_atomic(folder, name, path, data, tag)
+        write_bytes_atomic(path, data, make_folder=False)
         written.append(relpath)
     return written
-
-
-def _replace_atomic(folder: str, name: str, path: str, data: bytes, tag: str) -> None:
-    tmp = os.path.join(folder, f".{name}{tag}")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0), 0o666)
-    except FileExistsError:  # left by a crashed run with our pid, or taken: a random name instead
-        fd, tmp = tempfile.mkstemp(dir=folder, prefix=f".{name}.", suffix=".tmp")
-        if hasattr(os, "fchmod"):
-            os.fchmod(fd, file_mode())
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except FileNotFoundError:
-            pass
-        raise

@@ -303,12 +303,6 @@ def published_branch(settings: PublishConfig, base_dir: Path, cwd: Path) -> Publ
     return PublishedBranch(url, GitSnapshot(git, None))
 
 
-def published_paths(settings: PublishConfig, base_dir: Path, cwd: Path) -> tuple[str | None, list[str]]:
-    """The remote's URL and the files on the data branch as last fetched (no network)."""
-    branch = published_branch(settings, base_dir, cwd)
-    return branch.remote_url, branch.paths()
-
-
 def _origin(url: str) -> tuple[str, str, int | None]:
     """scheme, host (lower case) and port of a URL, with the scheme's default port filled in."""
     parts = urlsplit(url.strip())
